@@ -1,0 +1,59 @@
+// The audit event: the contract other tools read (`personae audit --format
+// jsonl` prints exactly these fields, one event per line).
+import { z } from 'zod';
+
+export const EVENT_KINDS = [
+  'session.start', 'session.end', 'session.ready',
+  'tool.call', 'tool.result', 'decision', 'approval',
+  'exec', 'exec.exit', 'fs.write', 'fs.delete', 'net.connect',
+  'limit', 'stop', 'drift', 'bypass', 'error',
+] as const;
+export const EventKindSchema = z.enum(EVENT_KINDS);
+export type EventKind = z.infer<typeof EventKindSchema>;
+
+export const DecisionSchema = z.enum(['allow', 'deny', 'ask']);
+export type Decision = z.infer<typeof DecisionSchema>;
+
+export const AgentInfoSchema = z.strictObject({
+  kind: z.string(),
+  version: z.string().nullable(),
+});
+export type AgentInfo = z.infer<typeof AgentInfoSchema>;
+
+export const AuditEventSchema = z.strictObject({
+  id: z.string(),
+  ts: z.string(),
+  session: z.string(),
+  persona: z.string(),
+  agent: AgentInfoSchema,
+  on_behalf_of: z.string(),
+  kind: EventKindSchema,
+  tool: z.string().nullable(),
+  target: z.string().nullable(),
+  decision: DecisionSchema.nullable(),
+  reason: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+/** What a producer supplies; the store adds id and ts (unless given) and the session labels. */
+export interface EventInput {
+  readonly kind: EventKind;
+  readonly tool?: string | null;
+  readonly target?: string | null;
+  readonly decision?: Decision | null;
+  readonly reason?: string | null;
+  readonly detail?: Record<string, unknown>;
+  readonly ts?: string;
+}
+
+/** The labels every event of one session carries. */
+export interface SessionLabels {
+  readonly session: string;
+  readonly persona: string;
+  readonly agent: AgentInfo;
+  readonly on_behalf_of: string;
+}
+
+/** A sink for one session's events; the session wires producers (proxy, watcher, tracer, broker) to it. */
+export type EmitEvent = (input: EventInput) => void;
