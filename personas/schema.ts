@@ -40,21 +40,23 @@ const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h:
 export function parseDuration(text: string): number | undefined {
   const m = DURATION_RE.exec(text.trim());
   if (!m) return undefined;
-  return Number(m[1]) * (DURATION_UNIT_MS[m[2] ?? ''] ?? Number.NaN);
+  const ms = Number(m[1]) * (DURATION_UNIT_MS[m[2] ?? ''] ?? Number.NaN);
+  // A 400-digit count would be Infinity (or lose precision): not a duration.
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+const DURATION_MESSAGE = 'must be a duration like 90s, 30m, 8h or 2d';
 const DurationSchema = z
   .string()
-  .refine((v) => parseDuration(v) !== undefined && (parseDuration(v) ?? 0) > 0, {
-    message: 'must be a duration like 90s, 30m, 8h or 2d',
-  });
+  .regex(DURATION_RE, DURATION_MESSAGE)
+  .refine((v) => (parseDuration(v) ?? 0) > 0, { message: DURATION_MESSAGE });
 
 const PathSchema = z
   .string()
   .min(1, 'must not be empty')
   .refine((p) => !p.includes('\0'), { message: 'must not contain NUL bytes' })
-  .refine((p) => p.startsWith('/') || p.startsWith('~') || p.startsWith('{workspace}'), {
-    message: 'must be absolute, or start with ~ or {workspace}',
+  .refine((p) => /^(?:\/|~(?:\/|$)|\{workspace\}(?:\/|$))/.test(p), {
+    message: 'must be absolute, or start with ~/ or {workspace}/',
   })
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
 
@@ -129,15 +131,41 @@ export const LimitsSchema = z
   })
   .describe('Limits that stop a session automatically.');
 
+// `2026-12-31`, or that date with a time and a zone: `2026-12-31T18:00:00Z`, `...+02:00`.
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d))?$/;
+const DATE_MESSAGE = 'must be a date like 2026-12-31 or an ISO 8601 timestamp with a time zone';
+
+function isCalendarDate(year: string, month: string, day: string): boolean {
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  if (m < 1 || m > 12 || d < 1) return false;
+  return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/**
+ * Normalizes `2026-12-31` (the end of that day, UTC) or a full ISO 8601
+ * timestamp with a time zone to an ISO string; undefined if malformed.
+ * Strict on purpose: `new Date()` alone would accept `1` or roll `02-31` over
+ * into March.
+ */
+export function parsePersonaDate(text: string): string | undefined {
+  const m = DATE_RE.exec(text);
+  if (!m || !isCalendarDate(m[1] ?? '', m[2] ?? '', m[3] ?? '')) return undefined;
+  const d = new Date(m[4] ? text : `${text}T23:59:59.999Z`);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
 const DateSchema = z
-  .union([z.string(), z.date()])
+  .string()
+  .regex(DATE_RE, DATE_MESSAGE)
   .transform((v, ctx) => {
-    const d = v instanceof Date ? v : new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T23:59:59.999Z` : v);
-    if (Number.isNaN(d.getTime())) {
-      ctx.addIssue({ code: 'custom', message: 'must be a date like 2026-12-31 or an ISO 8601 timestamp' });
+    const iso = parsePersonaDate(v);
+    if (iso === undefined) {
+      ctx.addIssue({ code: 'custom', message: DATE_MESSAGE });
       return z.NEVER;
     }
-    return d.toISOString();
+    return iso;
   });
 
 export const PersonaSchema = z

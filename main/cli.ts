@@ -1,0 +1,146 @@
+// `personae`: the headless CLI. Each command loads only what it needs, so a
+// cold `personae run` stays fast.
+import { Command, CommanderError } from 'commander';
+import { fail, UsageError } from './cli/output.js';
+
+const program = new Command();
+program
+  .name('personae')
+  .description('Run CLI coding agents as accountable personas: sandboxed, intercepted, audited, stoppable.')
+  .version('0.1.0')
+  .showHelpAfterError(false)
+  .exitOverride();
+
+program
+  .command('run')
+  .description('run a command as PERSONA inside its sandbox')
+  .argument('<persona>', 'persona name (a file in $PERSONAE_HOME/personas)')
+  .argument('[command...]', 'the command to run, after --')
+  .option('-w, --workspace <dir>', 'the workspace ({workspace} in the persona file)', process.cwd())
+  .option('--on-behalf-of <who>', 'the human this persona acts for (default: your user name)')
+  .option('--no-tty', 'never allocate a PTY, even on a terminal')
+  .action(async (persona: string, command: string[], opts: { workspace: string; onBehalfOf?: string; tty: boolean }) => {
+    const { runCommand } = await import('./cli/run.js');
+    process.exitCode = await runCommand(persona, command, opts);
+  });
+
+program
+  .command('stop')
+  .description('stop sessions: SIGTERM, SIGKILL after a grace, verified')
+  .argument('[session]', 'session id (a unique prefix is enough)')
+  .option('--persona <name>', 'stop every session of this persona')
+  .option('--all', 'stop every running session')
+  .action(async (session: string | undefined, opts: { persona?: string; all?: boolean }) => {
+    const { stopCommand } = await import('./cli/sessions.js');
+    process.exitCode = await stopCommand(session, opts);
+  });
+
+program
+  .command('ps')
+  .description('list running sessions')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const { psCommand } = await import('./cli/sessions.js');
+    process.exitCode = await psCommand(opts);
+  });
+
+program
+  .command('audit')
+  .description('print audit events')
+  .option('--session <id>', 'only this session (a unique prefix is enough)')
+  .option('--persona <name>', 'only this persona')
+  .option('--kind <kind>', 'only this kind (e.g. exec, net.connect, session.*)')
+  .option('--decision <d>', 'only allow, deny or ask')
+  .option('--since <time>', 'ISO time, date, or relative (10m, 2h, 1d, yesterday)')
+  .option('--limit <n>', 'at most this many events', '1000')
+  .option('--format <f>', 'table or jsonl', 'table')
+  .action(async (opts: Record<string, string | undefined>) => {
+    const { auditCommand } = await import('./cli/audit.js');
+    process.exitCode = await auditCommand(opts);
+  });
+
+const secret = program.command('secret').description("manage personas' credentials (values are never printed)");
+secret
+  .command('set')
+  .argument('<name>')
+  .description('store a secret read from standard input')
+  .action(async (name: string) => {
+    const { secretSet } = await import('./cli/secrets.js');
+    process.exitCode = await secretSet(name);
+  });
+secret
+  .command('list')
+  .description('list secret names')
+  .action(async () => {
+    const { secretList } = await import('./cli/secrets.js');
+    process.exitCode = secretList();
+  });
+secret
+  .command('rm')
+  .argument('<name>')
+  .description('remove a secret')
+  .action(async (name: string) => {
+    const { secretRm } = await import('./cli/secrets.js');
+    process.exitCode = secretRm(name);
+  });
+
+const persona = program.command('persona').description('list, check, install, suspend and resume personas');
+persona
+  .command('list')
+  .description('list personas')
+  .action(async () => {
+    const { personaList } = await import('./cli/personas.js');
+    process.exitCode = personaList();
+  });
+persona
+  .command('validate')
+  .argument('<file...>')
+  .description('check persona files')
+  .action(async (files: string[]) => {
+    const { personaValidate } = await import('./cli/personas.js');
+    process.exitCode = personaValidate(files);
+  });
+persona
+  .command('install')
+  .argument('<file-or-preset>')
+  .description('copy a persona file (or a preset: reviewer, builder, overnight, shell) into $PERSONAE_HOME/personas')
+  .option('--force', 'overwrite an existing persona')
+  .action(async (file: string, opts: { force?: boolean }) => {
+    const { personaInstall } = await import('./cli/personas.js');
+    process.exitCode = personaInstall(file, opts);
+  });
+persona
+  .command('suspend')
+  .argument('<name>')
+  .description("stop the persona's sessions and refuse new runs until resumed")
+  .action(async (name: string) => {
+    const { personaSuspend } = await import('./cli/sessions.js');
+    process.exitCode = await personaSuspend(name);
+  });
+persona
+  .command('resume')
+  .argument('<name>')
+  .description('allow runs again')
+  .action(async (name: string) => {
+    const { personaResume } = await import('./cli/sessions.js');
+    process.exitCode = personaResume(name);
+  });
+persona
+  .command('schema')
+  .description('print the JSON Schema of persona files')
+  .action(async () => {
+    const { personaJsonSchema } = await import('../personas/json-schema.js');
+    process.stdout.write(`${JSON.stringify(personaJsonSchema(), null, 2)}\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof UsageError) {
+    process.exitCode = fail(err.message, 2);
+  } else {
+    process.exitCode = fail(err instanceof Error ? err.message : String(err), 1);
+  }
+}

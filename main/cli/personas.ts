@@ -1,0 +1,67 @@
+// `personae persona list|validate|install`.
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isExpired, listPersonas, loadPersonaFile } from '../../personas/loader.js';
+import { personasDir } from '../../personas/paths.js';
+import { listSuspended } from '../../personas/suspended.js';
+import { home } from './context.js';
+import { fail, info } from './output.js';
+
+function presetsDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
+  return path.join(root, 'personas', 'presets');
+}
+
+export function personaList(): number {
+  const h = home();
+  const suspended = listSuspended(h);
+  const entries = listPersonas(h);
+  if (entries.length === 0) {
+    info(`no personas in ${personasDir(h)}; install a preset: personae persona install builder`);
+    return 0;
+  }
+  let bad = 0;
+  for (const e of entries) {
+    if (!e.result.ok) {
+      bad += 1;
+      for (const err of e.result.errors) process.stdout.write(`invalid  ${err}\n`);
+      continue;
+    }
+    const p = e.result.persona;
+    const state = suspended.has(p.name) ? 'suspended' : isExpired(p) ? 'expired' : 'ready';
+    const net = p.network.allow.length === 0 ? 'no network' : p.network.allow.join(',');
+    const write = p.filesystem.write.length === 0 ? 'read-only' : p.filesystem.write.join(',');
+    process.stdout.write(`${p.name.padEnd(20)} ${state.padEnd(9)} ${p.agent.padEnd(6)} owner=${p.owner}  write=${write}  net=${net}  ${p.execution_mode}\n`);
+  }
+  return bad === 0 ? 0 : 1;
+}
+
+export function personaValidate(files: readonly string[]): number {
+  let bad = 0;
+  for (const f of files) {
+    const r = loadPersonaFile(f);
+    if (r.ok) process.stdout.write(`${f}: ok (${r.persona.name})\n`);
+    else {
+      bad += 1;
+      for (const err of r.errors) process.stderr.write(`${err}\n`);
+    }
+  }
+  return bad === 0 ? 0 : 2;
+}
+
+export function personaInstall(fileOrPreset: string, opts: { force?: boolean }): number {
+  const preset = path.join(presetsDir(), `${fileOrPreset}.yaml`);
+  const source = existsSync(fileOrPreset) ? fileOrPreset : existsSync(preset) ? preset : undefined;
+  if (!source) return fail(`no persona file or preset "${fileOrPreset}" (presets are in ${presetsDir()})`, 2);
+  const r = loadPersonaFile(source);
+  if (!r.ok) return fail(r.errors.join('\n'), 2);
+  const dir = personasDir(home());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dest = path.join(dir, `${r.persona.name}${path.extname(source) || '.yaml'}`);
+  if (existsSync(dest) && !opts.force) return fail(`persona ${r.persona.name} exists already (${dest}); use --force to replace it`, 1);
+  copyFileSync(source, dest);
+  info(`installed persona ${r.persona.name} at ${dest}`);
+  return 0;
+}

@@ -1,0 +1,108 @@
+// `personae ps`, `personae stop`, `personae persona suspend|resume`.
+import path from 'node:path';
+import { runDir } from '../../personas/paths.js';
+import { resumePersona, suspendPersona } from '../../personas/suspended.js';
+import type { SessionRecord } from '../../sandbox/audit/store.js';
+import { sendControl } from '../../sandbox/session-control.js';
+import { home, openStore } from './context.js';
+import { fail, info } from './output.js';
+
+function alive(pid: number | null): boolean {
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function controlSocket(id: string): string {
+  return path.join(runDir(home()), id.replace(/-/g, '').slice(0, 12), 'control.sock');
+}
+
+async function runningSessions(): Promise<SessionRecord[]> {
+  const store = await openStore();
+  try {
+    return store.listSessions({ running: true }).filter((s) => alive(s.supervisor_pid));
+  } finally {
+    store.close();
+  }
+}
+
+function age(startedAt: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
+}
+
+export async function psCommand(opts: { json?: boolean }): Promise<number> {
+  const sessions = await runningSessions();
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(sessions)}\n`);
+    return 0;
+  }
+  const rows = [['SESSION', 'PERSONA', 'AGENT', 'PID', 'AGE', 'ON BEHALF OF', 'COMMAND']];
+  for (const s of sessions) {
+    rows.push([s.id, s.persona, s.agent.version ? `${s.agent.kind} ${s.agent.version}` : s.agent.kind, String(s.sandbox_pid ?? ''), age(s.started_at), s.on_behalf_of, s.command.join(' ').slice(0, 60)]);
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+  return 0;
+}
+
+/** Stops sessions through their control sockets; returns how many could not be verified stopped. */
+export async function stopSessions(targets: readonly SessionRecord[], reason: 'user' | 'suspend'): Promise<number> {
+  const results = await Promise.all(
+    targets.map(async (s) => {
+      try {
+        const r = await sendControl(controlSocket(s.id), { op: 'stop', reason });
+        if (r.ok === true) {
+          info(`stopped ${s.id} (persona ${s.persona}); verified: no process survives`);
+          return 0;
+        }
+        info(`session ${s.id}: ${String(r.survivors ?? r.error ?? 'not verified')} processes survive`);
+        return 1;
+      } catch (e) {
+        // The supervisor is unreachable: kill it; its sandbox dies with it (die-with-parent).
+        if (s.supervisor_pid !== null && alive(s.supervisor_pid)) process.kill(s.supervisor_pid, 'SIGKILL');
+        info(`session ${s.id}: control socket unreachable (${(e as Error).message}); killed its supervisor`);
+        return 0;
+      }
+    }),
+  );
+  return results.reduce<number>((a, b) => a + b, 0);
+}
+
+export async function stopCommand(session: string | undefined, opts: { persona?: string; all?: boolean }): Promise<number> {
+  const chosen = [session !== undefined, opts.persona !== undefined, opts.all === true].filter(Boolean).length;
+  if (chosen !== 1) return fail('say which sessions: personae stop SESSION | --persona NAME | --all', 2);
+  const running = await runningSessions();
+  let targets: SessionRecord[];
+  if (opts.all) targets = running;
+  else if (opts.persona) targets = running.filter((s) => s.persona === opts.persona);
+  else {
+    targets = running.filter((s) => s.id.startsWith(session ?? ''));
+    if (targets.length > 1) return fail(`session prefix "${session}" is ambiguous (${targets.length} sessions)`, 2);
+    if (targets.length === 0) return fail(`no running session "${session}"`, 1);
+  }
+  if (targets.length === 0) {
+    info('no running sessions to stop');
+    return 0;
+  }
+  return (await stopSessions(targets, 'user')) === 0 ? 0 : 1;
+}
+
+export async function personaSuspend(name: string): Promise<number> {
+  suspendPersona(home(), name);
+  info(`persona ${name} suspended: new runs are refused until: personae persona resume ${name}`);
+  const targets = (await runningSessions()).filter((s) => s.persona === name);
+  return (await stopSessions(targets, 'suspend')) === 0 ? 0 : 1;
+}
+
+export function personaResume(name: string): number {
+  const was = resumePersona(home(), name);
+  info(was ? `persona ${name} resumed` : `persona ${name} was not suspended`);
+  return 0;
+}

@@ -1,0 +1,419 @@
+// The audit store: events and sessions in one SQLite file (WAL), shared by
+// several processes: each `personae run` writes its own session's events,
+// `personae audit` and the backend read.
+//
+// Writes are batched: `append` only assigns id and ts, serializes detail and
+// queues; the queue is written in one IMMEDIATE transaction every
+// `flushIntervalMs` (an unref'd timer) or as soon as it holds `maxBatch`
+// events. What a flush committed survives a SIGKILL (WAL, synchronous=NORMAL).
+// A failed flush (disk full, I/O error, a lock held too long) never throws
+// into producers: it reports through `onError`, keeps the events for a retry
+// with backoff, and past `maxQueue` drops new ones, counting them; once writes
+// work again each affected session gets an `error` event saying how many of
+// its events were lost.
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { closeSync, chmodSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { AuditEvent, EventInput, SessionLabels } from './event.js';
+import { newEventId } from './ids.js';
+import { buildEventQuery, EVENT_COLUMNS, rowToEvent } from './query.js';
+import type { AuditFilter, EventRow } from './query.js';
+import { checkSchema, migrate } from './schema.js';
+import { createSessionTable } from './sessions.js';
+import type { SessionEnd, SessionListOptions, SessionRecord, SessionUpsert } from './sessions.js';
+
+export type { AuditFilter } from './query.js';
+export type { SessionEnd, SessionListOptions, SessionRecord, SessionUpsert } from './sessions.js';
+
+export interface AuditStoreOptions {
+  /** Open an existing database for queries only; appends and session writes then throw. */
+  readonly readonly?: boolean;
+  /** Delay between an append and the flush that writes it (default 25 ms). */
+  readonly flushIntervalMs?: number;
+  /** Queue length that triggers an immediate flush (default 2000). */
+  readonly maxBatch?: number;
+  /** Queue length past which new events are dropped while writes fail (default 100000). */
+  readonly maxQueue?: number;
+  /** How long a write waits for another process's lock (default 5000 ms). */
+  readonly busyTimeoutMs?: number;
+  /** Larger detail JSON is replaced by a truncated preview (default 256 KiB). */
+  readonly maxDetailChars?: number;
+  /** Called once per failed flush and once per batch of drops; never throws into producers. */
+  readonly onError?: (err: Error) => void;
+  /** Called with the raw connection after setup (tuning, tests). */
+  readonly configure?: (db: Db) => void;
+}
+
+export interface AuditStoreStats {
+  readonly appended: number;
+  /** Events committed by this store: an event counted here survives a crash. */
+  readonly flushed: number;
+  readonly pending: number;
+  readonly dropped: number;
+  readonly failedFlushes: number;
+  readonly lastError: string | null;
+}
+
+export interface AuditStore {
+  readonly path: string;
+  readonly readonly: boolean;
+  /** Events committed by this store so far (the crash-safe acknowledgement). */
+  readonly flushedCount: number;
+  append(labels: SessionLabels, input: EventInput): AuditEvent;
+  /** Writes the queue now, in one transaction; returns how many events were written (0 on failure). */
+  flush(): number;
+  query(filter?: AuditFilter): AuditEvent[];
+  getEvent(id: string): AuditEvent | null;
+  upsertSession(input: SessionUpsert): SessionRecord;
+  /** Flushes queued events, then marks the session ended; false when the session is unknown. */
+  endSession(id: string, end?: SessionEnd): boolean;
+  getSession(id: string): SessionRecord | null;
+  listSessions(opts?: SessionListOptions): SessionRecord[];
+  /** Each event as it is appended (not yet durable). */
+  onAppend(listener: (event: AuditEvent) => void): () => void;
+  /** Each batch once committed. */
+  onFlush(listener: (events: readonly AuditEvent[]) => void): () => void;
+  stats(): AuditStoreStats;
+  /** Flushes and closes; idempotent. */
+  close(): void;
+}
+
+type Row = [string, string, string, string, string, string | null, string, string,
+  string | null, string | null, string | null, string | null, string];
+interface Pending { readonly row: Row; readonly event: AuditEvent }
+
+const DECISIONS: ReadonlySet<unknown> = new Set(['allow', 'deny', 'ask']);
+const CANONICAL_TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MAX_BACKOFF_MS = 1000;
+const STATEMENT_CACHE_SIZE = 200;
+
+const openStores = new Set<AuditStore>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Unref'd timers do not keep a process alive: flush what is queued on a normal exit.
+  process.on('exit', () => { for (const store of openStores) store.flush(); });
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+function str(value: unknown): string | null {
+  return value == null ? null : typeof value === 'string' ? value : String(value);
+}
+
+function normalizeTs(ts: unknown, now: number): string {
+  if (typeof ts === 'string' && CANONICAL_TS_RE.test(ts)) return ts;
+  const ms = typeof ts === 'string' ? Date.parse(ts) : NaN;
+  return new Date(Number.isFinite(ms) ? ms : now).toISOString();
+}
+
+function prepareFile(dbPath: string): void {
+  mkdirSync(dirname(dbPath), { recursive: true, mode: 0o700 });
+  if (!existsSync(dbPath)) {
+    try {
+      closeSync(openSync(dbPath, 'wx', 0o600));
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST') throw err;
+    }
+  }
+  try {
+    const st = statSync(dbPath);
+    if ((st.mode & 0o077) !== 0 && typeof process.getuid === 'function' && st.uid === process.getuid()) {
+      chmodSync(dbPath, 0o600);
+    }
+  } catch {
+    // Best effort: a file we do not own keeps its mode.
+  }
+}
+
+function openConnection(dbPath: string, readonly: boolean, busyTimeoutMs: number): Db {
+  if (readonly) {
+    if (dbPath !== ':memory:' && !existsSync(dbPath)) throw new Error(`audit database not found: ${dbPath}`);
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    checkSchema(db);
+    return db;
+  }
+  if (dbPath !== ':memory:') prepareFile(dbPath);
+  const db = new Database(dbPath);
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('journal_size_limit = 67108864');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** Opens (creating and migrating when writable) the audit database at `dbPath`. */
+export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): AuditStore {
+  const path = dbPath === ':memory:' ? dbPath : resolve(dbPath);
+  const readonly = opts.readonly === true;
+  const flushIntervalMs = Math.max(0, opts.flushIntervalMs ?? 25);
+  const maxBatch = Math.max(1, opts.maxBatch ?? 2000);
+  const maxQueue = Math.max(maxBatch, opts.maxQueue ?? 100_000);
+  const maxDetailChars = Math.max(1024, opts.maxDetailChars ?? 256 * 1024);
+  const db = openConnection(path, readonly, Math.max(0, opts.busyTimeoutMs ?? 5000));
+  opts.configure?.(db);
+
+  const sessions = createSessionTable(db);
+  const statements = new Map<string, Statement>();
+  const prepared = (sql: string): Statement => {
+    let s = statements.get(sql);
+    if (s === undefined) {
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+  const insertSql = `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  const insertBatch = readonly ? undefined : db.transaction((batch: readonly Pending[]) => {
+    const insert = prepared(insertSql);
+    for (const p of batch) insert.run(p.row);
+  });
+  // Isolates rows a constraint rejects (an id collision): the rest still land.
+  const insertEach = readonly ? undefined : db.transaction((batch: readonly Pending[]): Pending[] => {
+    const insert = prepared(insertSql);
+    const rejected: Pending[] = [];
+    for (const p of batch) {
+      try { insert.run(p.row); } catch (err) {
+        if (!errorCode(err).startsWith('SQLITE_CONSTRAINT')) throw err;
+        rejected.push(p);
+      }
+    }
+    return rejected;
+  });
+
+  let queue: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let failures = 0;
+  let appended = 0;
+  let flushed = 0;
+  let dropped = 0;
+  let failedFlushes = 0;
+  let lastError: string | null = null;
+  const droppedBySession = new Map<string, { labels: SessionLabels; count: number }>();
+  let dropReported = false;
+  const appendListeners = new Set<(event: AuditEvent) => void>();
+  const flushListeners = new Set<(events: readonly AuditEvent[]) => void>();
+
+  const report = (err: unknown): void => {
+    const e = toError(err);
+    lastError = e.message;
+    try { opts.onError?.(e); } catch { /* a failing error sink must not break the store */ }
+  };
+
+  const schedule = (): void => {
+    if (timer !== undefined || closed) return;
+    const delay = failures === 0 ? flushIntervalMs : Math.min(MAX_BACKOFF_MS, Math.max(1, flushIntervalMs) * 2 ** failures);
+    timer = setTimeout(() => { timer = undefined; store.flush(); }, delay);
+    timer.unref();
+  };
+
+  const drop = (labels: SessionLabels, why: string): void => {
+    dropped++;
+    const entry = droppedBySession.get(labels.session);
+    if (entry) entry.count++;
+    else droppedBySession.set(labels.session, { labels, count: 1 });
+    if (!dropReported) {
+      dropReported = true;
+      report(new Error(`audit store dropping events: ${why}`));
+    }
+  };
+
+  const build = (labels: SessionLabels, input: EventInput, now: number): Pending => {
+    const ts = input.ts === undefined ? new Date(now).toISOString() : normalizeTs(input.ts, now);
+    let detail: Record<string, unknown> = input.detail ?? {};
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) detail = { value: detail };
+    let detailJson: string;
+    try {
+      detailJson = JSON.stringify(detail) ?? '{}';
+    } catch (err) {
+      detail = { unserializable: toError(err).message };
+      detailJson = JSON.stringify(detail);
+    }
+    if (detailJson.length > maxDetailChars) {
+      detail = { truncated: true, chars: detailJson.length, preview: detailJson.slice(0, 4096) };
+      detailJson = JSON.stringify(detail);
+    }
+    const event: AuditEvent = {
+      id: newEventId(),
+      ts,
+      session: String(labels.session),
+      persona: String(labels.persona),
+      agent: { kind: String(labels.agent.kind), version: str(labels.agent.version) },
+      on_behalf_of: String(labels.on_behalf_of),
+      kind: input.kind,
+      tool: str(input.tool),
+      target: str(input.target),
+      decision: DECISIONS.has(input.decision) ? (input.decision as AuditEvent['decision']) : null,
+      reason: str(input.reason),
+      detail,
+    };
+    const row: Row = [event.id, event.ts, event.session, event.persona, event.agent.kind, event.agent.version,
+      event.on_behalf_of, String(event.kind), event.tool, event.target, event.decision, event.reason, detailJson];
+    return { row, event };
+  };
+
+  const queueDropNotices = (): void => {
+    if (droppedBySession.size === 0) return;
+    for (const { labels, count } of droppedBySession.values()) {
+      queue.push(build(labels, {
+        kind: 'error',
+        reason: `audit store lost ${count} event(s) of this session: writes failed and the queue was full`,
+        detail: { dropped: count, last_error: lastError },
+      }, Date.now()));
+    }
+    droppedBySession.clear();
+    dropReported = false;
+  };
+
+  const writeBatch = (batch: Pending[]): void => {
+    try {
+      insertBatch?.immediate(batch);
+    } catch (err) {
+      if (!errorCode(err).startsWith('SQLITE_CONSTRAINT')) throw err;
+      const rejected = insertEach?.immediate(batch) ?? [];
+      for (const p of rejected) drop(p.event, `rejected by a constraint: ${toError(err).message}`);
+    }
+  };
+
+  const store: AuditStore = {
+    path,
+    readonly,
+    get flushedCount() { return flushed; },
+
+    append(labels, input) {
+      if (readonly) throw new Error('audit store is read-only');
+      const pending = build(labels, input, Date.now());
+      appended++;
+      if (closed) {
+        drop(labels, 'append after close');
+        return pending.event;
+      }
+      if (queue.length >= maxQueue) {
+        drop(labels, `queue full (${maxQueue}) after write failures: ${lastError ?? 'unknown error'}`);
+        return pending.event;
+      }
+      queue.push(pending);
+      for (const listener of appendListeners) {
+        try { listener(pending.event); } catch (err) { report(err); }
+      }
+      if (queue.length >= maxBatch && failures === 0) store.flush();
+      else schedule();
+      return pending.event;
+    },
+
+    flush() {
+      if (timer !== undefined) { clearTimeout(timer); timer = undefined; }
+      if (readonly || queue.length === 0) return 0;
+      const batch = queue;
+      queue = [];
+      try {
+        writeBatch(batch);
+      } catch (err) {
+        failures++;
+        failedFlushes++;
+        queue = batch.concat(queue);
+        report(err);
+        schedule();
+        return 0;
+      }
+      failures = 0;
+      flushed += batch.length;
+      queueDropNotices();
+      if (flushListeners.size > 0) {
+        const events = batch.map((p) => p.event);
+        for (const listener of flushListeners) {
+          try { listener(events); } catch (err) { report(err); }
+        }
+      }
+      if (queue.length > 0) schedule();
+      return batch.length;
+    },
+
+    query(filter = {}) {
+      if (!readonly && !closed && queue.length > 0 && failures === 0) store.flush();
+      const seqOf = (id: string | undefined): number | undefined => {
+        if (id === undefined) return undefined;
+        const row = prepared('SELECT seq FROM events WHERE id = ?').get(String(id)) as { seq: number } | undefined;
+        if (row === undefined) throw new Error(`query: unknown event id ${JSON.stringify(String(id).slice(0, 40))}`);
+        return row.seq;
+      };
+      const built = buildEventQuery(filter, { afterSeq: seqOf(filter.afterId), beforeSeq: seqOf(filter.beforeId) });
+      const events = (prepared(built.sql).all(built.params) as EventRow[]).map(rowToEvent);
+      return built.reverse ? events.reverse() : events;
+    },
+
+    getEvent(id) {
+      const row = prepared(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`).get(String(id)) as EventRow | undefined;
+      return row === undefined ? null : rowToEvent(row);
+    },
+
+    upsertSession(input) {
+      if (readonly) throw new Error('audit store is read-only');
+      return sessions.upsert(input);
+    },
+    endSession(id, end) {
+      if (readonly) throw new Error('audit store is read-only');
+      store.flush();
+      return sessions.end(id, end);
+    },
+    getSession: (id) => sessions.get(id),
+    listSessions: (listOpts) => sessions.list(listOpts),
+
+    onAppend(listener) {
+      appendListeners.add(listener);
+      return () => { appendListeners.delete(listener); };
+    },
+    onFlush(listener) {
+      flushListeners.add(listener);
+      return () => { flushListeners.delete(listener); };
+    },
+
+    stats: () => ({ appended, flushed, pending: queue.length, dropped, failedFlushes, lastError }),
+
+    close() {
+      if (closed) return;
+      if (!readonly) {
+        store.flush();
+        if (queue.length > 0) {
+          dropped += queue.length;
+          report(new Error(`audit store closed with ${queue.length} unwritten event(s): ${lastError ?? ''}`));
+          queue = [];
+        }
+      }
+      closed = true;
+      if (timer !== undefined) { clearTimeout(timer); timer = undefined; }
+      openStores.delete(store);
+      appendListeners.clear();
+      flushListeners.clear();
+      try {
+        if (!readonly) db.pragma('optimize');
+      } catch { /* advisory only */ }
+      db.close();
+    },
+  };
+
+  if (!readonly) {
+    openStores.add(store);
+    installExitHook();
+  }
+  return store;
+}

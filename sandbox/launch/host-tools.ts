@@ -1,0 +1,63 @@
+// Finds the host programs a sandbox needs. Missing ones are a refusal with the
+// fix, never a fallback to running unsandboxed.
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HostTools } from './plan.js';
+
+export class MissingToolError extends Error {}
+
+/** The package root (works from sandbox/launch/*.ts and dist/sandbox/launch/*.js). */
+export function packageRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const up = here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..';
+  return path.resolve(here, up);
+}
+
+function executable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function which(name: string, envPath = process.env.PATH ?? ''): string | undefined {
+  const dirs = [...envPath.split(':'), '/usr/bin', '/bin', '/usr/sbin', '/usr/local/bin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = path.join(d, name);
+    if (executable(p)) return p;
+  }
+  return undefined;
+}
+
+const INSTALL_HINT = 'install it with: sudo apt-get install -y bubblewrap socat strace (Debian/Ubuntu) or sudo dnf install -y bubblewrap socat strace (Fedora)';
+
+/** Resolves every host tool or throws MissingToolError naming what is missing and how to install it. */
+export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
+  const override = (name: string): string | undefined => env[`PERSONAE_${name.toUpperCase()}`];
+  const missing: string[] = [];
+  const find = (name: string): string => {
+    const p = override(name) ?? which(name, env.PATH);
+    if (!p || !executable(p)) {
+      missing.push(name);
+      return '';
+    }
+    return p;
+  };
+  const bwrap = find('bwrap');
+  const socat = find('socat');
+  const strace = find('strace');
+  if (missing.length > 0) {
+    const list = missing.join(', ');
+    throw new MissingToolError(`personae: cannot sandbox: ${list} not found; ${INSTALL_HINT}. Nothing was run.`);
+  }
+  const root = packageRoot();
+  const seccomp = path.join(root, 'dist', 'native', 'personae-seccomp');
+  if (!executable(seccomp)) {
+    throw new MissingToolError(`personae: cannot sandbox: the seccomp helper ${seccomp} is missing; run npm run build (needs a C compiler). Nothing was run.`);
+  }
+  return { bwrap, socat, strace, seccomp, gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks') };
+}

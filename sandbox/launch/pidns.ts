@@ -1,0 +1,95 @@
+// A session's processes, found from outside by their pid namespace: the
+// sandbox's init and everything it started, background, setsid and
+// double-forked ones included. Stopping means none of them is left.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** The pid namespace id (`pid:[4026532xyz]`) of a process, or undefined when it is gone. */
+export function pidNamespace(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Direct children of a process (from /proc/<pid>/stat of every process). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Every live process in the namespace `ns`. */
+export function membersOf(ns: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (pidNamespace(Number(entry)) === ns && !isZombie(Number(entry))) out.push(Number(entry));
+  }
+  return out;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (bounded) until `probe()` returns true. */
+export async function waitFor(probe: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (probe()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(stepMs);
+  }
+}
+
+export interface StopResult {
+  readonly survivors: number[];
+  readonly signalled: number;
+  readonly killed: boolean;
+}
+
+/**
+ * SIGTERM to every member, SIGKILL after `graceMs` to the namespace's init
+ * (which takes the whole namespace with it) and any stragglers, then verify
+ * that no member is left.
+ */
+export async function stopNamespace(ns: string, init: number | undefined, graceMs: number): Promise<StopResult> {
+  const first = membersOf(ns);
+  signalAll(first, 'SIGTERM');
+  const calm = await waitFor(() => membersOf(ns).length === 0, graceMs, 20);
+  let killed = false;
+  if (!calm) {
+    killed = true;
+    if (init !== undefined && pidNamespace(init) === ns) signalAll([init], 'SIGKILL');
+    signalAll(membersOf(ns), 'SIGKILL');
+  }
+  await waitFor(() => membersOf(ns).length === 0, 2000, 10);
+  return { survivors: membersOf(ns), signalled: first.length, killed };
+}

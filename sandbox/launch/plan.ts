@@ -1,0 +1,181 @@
+// planLaunch: a pure function from a persona and a request to the exact
+// command line, environment and mounts of one sandboxed session. It spawns
+// nothing; spawn.ts runs a plan. Plans are unit-tested as data.
+import path from 'node:path';
+import type { Persona } from '../../personas/schema.js';
+import type { FilesystemPlan } from '../policy/filesystem.js';
+
+/** Fixed locations inside the sandbox. */
+export const INSIDE = {
+  runDir: '/run/personae',
+  proxySocket: '/run/personae/proxy.sock',
+  brokerSocket: '/run/personae/broker.sock',
+  seccomp: '/run/personae/bin/personae-seccomp',
+  gitHooks: '/run/personae/git-hooks',
+  proxyPort: 3128,
+  brokerPort: 3129,
+} as const;
+
+export interface HostTools {
+  readonly bwrap: string;
+  readonly socat: string;
+  readonly strace: string;
+  readonly seccomp: string;
+  /** Host directory holding personae's read-only git hooks (commit-msg adds the On-behalf-of trailer). */
+  readonly gitHooks: string;
+}
+
+export interface LaunchRequest {
+  readonly persona: Persona;
+  readonly sessionId: string;
+  readonly workspace: string;
+  readonly command: readonly string[];
+  readonly onBehalfOf: string;
+  readonly personaHome: string;
+  /** Host paths of this session's sockets (outside the sandbox). */
+  readonly proxySocket: string;
+  readonly brokerSocket?: string;
+  /** Host path the exec tracer writes to (a FIFO). */
+  readonly traceOutput: string;
+  /** An empty, unreadable file used to hide denied files. */
+  readonly emptyFile: string;
+  readonly fs: FilesystemPlan;
+  readonly credentials: Readonly<Record<string, string>>;
+  /** Variables from the parent allowed through (TERM, LANG, ...), already filtered. */
+  readonly passEnv: Readonly<Record<string, string>>;
+  /** Agent adapter additions: env, read-only files, PATH entries. */
+  readonly adapterEnv?: Readonly<Record<string, string>>;
+  readonly roBinds?: ReadonlyArray<{ readonly src: string; readonly dest: string }>;
+  readonly extraPath?: readonly string[];
+  readonly hidden: readonly string[];
+  readonly tools: HostTools;
+}
+
+export interface LaunchPlan {
+  /** argv[0] is the program to spawn on the host. */
+  readonly argv: readonly string[];
+  /** The complete environment of the spawned program; bwrap passes it into the sandbox. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}
+
+/** Variables allowed in from the parent environment, when set. Everything else is dropped. */
+export const PASS_ENV = ['TERM', 'COLORTERM', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'NO_COLOR', 'FORCE_COLOR', 'COLUMNS', 'LINES'] as const;
+
+export const BASE_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export function pickPassEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of PASS_ENV) {
+    const v = parent[k];
+    if (typeof v === 'string' && v.length < 4096 && !v.includes('\0')) out[k] = v;
+  }
+  return out;
+}
+
+/** The script the sandbox's first process runs: start the proxy bridge, wait for it, then apply the syscall filter and exec the command. */
+export function initScript(withBroker: boolean): string {
+  const bridge = (port: number, sock: string): string =>
+    `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  const ports = withBroker ? [INSIDE.proxyPort, INSIDE.brokerPort] : [INSIDE.proxyPort];
+  const waits = ports.map((p) => `:${hex(p)} `);
+  return [
+    'set -e',
+    bridge(INSIDE.proxyPort, INSIDE.proxySocket),
+    withBroker ? bridge(INSIDE.brokerPort, INSIDE.brokerSocket) : '',
+    // Wait (bounded, about 2 s) until the bridge listens, reading /proc/net/tcp: no tools needed.
+    'i=0',
+    `while [ $i -lt 400 ]; do ok=1; for p in ${waits.map((w) => `'${w}'`).join(' ')}; do grep -q "0100007F$p" /proc/net/tcp || ok=0; done; [ $ok = 1 ] && break; i=$((i+1)); sleep 0.005; done`,
+    `[ $ok = 1 ] || { echo "personae: the network bridge did not start; refusing to run" >&2; exit 125; }`,
+    `exec ${INSIDE.seccomp} "$@"`,
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+export function sandboxEnv(req: LaunchRequest): Record<string, string> {
+  const proxy = `http://127.0.0.1:${INSIDE.proxyPort}`;
+  const socks = `socks5h://127.0.0.1:${INSIDE.proxyPort}`;
+  const { persona } = req;
+  const identity = persona.display_name;
+  const email = `${persona.name}@personae.invalid`;
+  return {
+    ...req.passEnv,
+    PATH: [...(req.extraPath ?? []), ...BASE_PATH].join(':'),
+    HOME: req.personaHome,
+    USER: persona.name,
+    LOGNAME: persona.name,
+    SHELL: '/bin/bash',
+    TMPDIR: '/tmp',
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    http_proxy: proxy,
+    https_proxy: proxy,
+    ALL_PROXY: socks,
+    all_proxy: socks,
+    GIT_AUTHOR_NAME: identity,
+    GIT_AUTHOR_EMAIL: email,
+    GIT_COMMITTER_NAME: identity,
+    GIT_COMMITTER_EMAIL: email,
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'core.hooksPath',
+    GIT_CONFIG_VALUE_0: INSIDE.gitHooks,
+    PERSONAE_SESSION: req.sessionId,
+    PERSONAE_PERSONA: persona.name,
+    PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
+    ...(req.adapterEnv ?? {}),
+    ...req.credentials,
+  };
+}
+
+export function bwrapArgs(req: LaunchRequest): string[] {
+  const a: string[] = [];
+  const add = (...xs: string[]): void => {
+    a.push(...xs);
+  };
+  add('--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try');
+  add('--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', 'personae');
+  add('--ro-bind', '/', '/');
+  add('--proc', '/proc', '--dev', '/dev');
+  add('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/dev/shm', '--tmpfs', '/run');
+  for (const h of req.hidden) add('--tmpfs', h);
+  // The sandbox's own runtime: the bridged sockets and helpers, read-only.
+  add('--ro-bind', req.proxySocket, INSIDE.proxySocket);
+  if (req.brokerSocket) add('--ro-bind', req.brokerSocket, INSIDE.brokerSocket);
+  add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
+  add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
+  // The workspace is always visible (read-only unless granted), even inside a hidden home.
+  add('--ro-bind', req.workspace, req.workspace);
+  // Persona HOME and writable grants, then traps and hidden paths on top of them.
+  add('--bind', req.personaHome, req.personaHome);
+  for (const w of req.fs.writable) add('--bind', w, w);
+  for (const p of req.fs.pinned) add('--ro-bind', p, p);
+  for (const ph of req.fs.placeholders) {
+    if (ph.mode === 'pin') add('--ro-bind', ph.path, ph.path);
+    else add('--tmpfs', ph.path, '--remount-ro', ph.path);
+  }
+  for (const h of req.fs.hidden) {
+    if (h.kind === 'dir') add('--tmpfs', h.path, '--remount-ro', h.path);
+    else add('--ro-bind', req.emptyFile, h.path);
+  }
+  for (const b of req.roBinds ?? []) add('--ro-bind', b.src, b.dest);
+  add('--chdir', req.workspace);
+  return a;
+}
+
+/** The full host command: strace (exec tracing) around bwrap around the init script. */
+export function planLaunch(req: LaunchRequest): LaunchPlan {
+  if (req.command.length === 0) throw new Error('no command to run');
+  const trace = [
+    req.tools.strace, '-f', '-q', '--seccomp-bpf', '--pidns-translation', '-s', '4096',
+    '-e', 'trace=execve,execveat,clone,clone3,fork,vfork', '-e', 'signal=none',
+    '-o', req.traceOutput, '--',
+  ];
+  const argv = [
+    ...trace,
+    req.tools.bwrap, ...bwrapArgs(req), '--',
+    '/bin/sh', '-c', initScript(req.brokerSocket !== undefined), 'personae-init', ...req.command,
+  ];
+  return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
+}

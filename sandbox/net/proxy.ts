@@ -1,0 +1,187 @@
+// The egress proxy: one listening socket (a unix socket bridged into the
+// sandbox, or 127.0.0.1:port for benchmarks) serving SOCKS5, HTTP CONNECT and
+// plain HTTP forwarding, told apart by the first byte. Every attempt is
+// decided by the persona's network rules and reported exactly once.
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { CompiledNetworkRules } from './domain-rules.js';
+import type { NetAttempt, NetProtocol } from './gate.js';
+import { normalizeHostMap } from './host-map.js';
+import type { HostMap } from './host-map.js';
+import { createHttpFrontend, rawResponse } from './http-proxy.js';
+import { systemLookup } from './resolve.js';
+import type { LookupFn } from './resolve.js';
+import { SOCKS_VERSION, serveSocks5 } from './socks5.js';
+import { closeSoon } from './tunnel.js';
+import type { TunnelContext } from './tunnel.js';
+
+export type { NetAttempt, NetProtocol } from './gate.js';
+export { parseHostMap } from './host-map.js';
+export type { HostMap, HostMapTarget } from './host-map.js';
+export type { LookupFn, ResolvedAddress } from './resolve.js';
+
+export interface EgressProxyOptions {
+  readonly rules: CompiledNetworkRules;
+  /** Unix socket to listen on (a stale socket file there is removed first). */
+  readonly socketPath?: string;
+  /** Alternative to socketPath: a TCP port on 127.0.0.1 (0 = any free port). */
+  readonly listen?: { readonly port: number };
+  /** Explicit overrides: a mapped domain (still subject to the rules) connects here instead of DNS. */
+  readonly hostMap?: HostMap;
+  /** Resolver for domains (default: the OS resolver, all addresses). */
+  readonly lookup?: LookupFn;
+  /** Called exactly once per attempt, allowed or denied. Must not throw (errors are swallowed). */
+  readonly onEvent: (attempt: NetAttempt) => void;
+  /** Tunnels and idle keep-alive connections are closed after this much silence (default 5 min). */
+  readonly idleTimeoutMs?: number;
+  /** A client must finish its handshake (first bytes, SOCKS negotiation) within this (default 15 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Upstream connect timeout (default 10 s). */
+  readonly connectTimeoutMs?: number;
+}
+
+export interface EgressProxyStats {
+  /** Client connections accepted so far. */
+  readonly connections: number;
+  /** Client connections open now. */
+  readonly active: number;
+  readonly allowed: number;
+  readonly denied: number;
+  /** Allowed attempts that still failed (DNS, connect). */
+  readonly failed: number;
+  /** Malformed requests answered with an error. */
+  readonly malformed: number;
+}
+
+export type ProxyEndpoint = { readonly kind: 'unix'; readonly path: string } | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+export interface EgressProxy {
+  readonly endpoint: ProxyEndpoint;
+  /** Closes the listener and every live connection. */
+  close(): Promise<void>;
+  stats(): EgressProxyStats;
+}
+
+interface Counters {
+  connections: number;
+  allowed: number;
+  denied: number;
+  failed: number;
+  malformed: number;
+}
+
+/** True for bytes that can start an HTTP method token. */
+function startsHttp(byte: number): boolean {
+  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    const stat = await lstat(path);
+    if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function listenOn(server: Server, options: EgressProxyOptions): Promise<ProxyEndpoint> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.removeListener('error', reject);
+      const address = server.address();
+      if (options.socketPath !== undefined) resolve({ kind: 'unix', path: options.socketPath });
+      else if (address && typeof address === 'object') resolve({ kind: 'tcp', host: address.address, port: address.port });
+      else reject(new Error('proxy listener has no address'));
+    };
+    if (options.socketPath !== undefined) server.listen(options.socketPath, done);
+    else server.listen(options.listen?.port ?? 0, '127.0.0.1', done);
+  });
+}
+
+/** Starts the egress proxy; resolves once it is listening. */
+export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
+  if ((options.socketPath === undefined) === (options.listen === undefined)) {
+    throw new Error('egress proxy: give exactly one of socketPath or listen');
+  }
+  const counters: Counters = { connections: 0, allowed: 0, denied: 0, failed: 0, malformed: 0 };
+  const sockets = new Set<Socket>();
+  const clients = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const report = (attempt: NetAttempt): void => {
+    if (attempt.decision === 'deny') counters.denied += 1;
+    else if (attempt.error !== undefined) counters.failed += 1;
+    else counters.allowed += 1;
+    try {
+      options.onEvent(attempt);
+    } catch {
+      // A failing consumer must not take the proxy down.
+    }
+  };
+  const ctx: TunnelContext = {
+    rules: options.rules,
+    hostMap: normalizeHostMap(options.hostMap),
+    lookup: options.lookup ?? systemLookup,
+    report,
+    track,
+    malformed: (_protocol: NetProtocol, _message: string) => {
+      counters.malformed += 1;
+    },
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+  };
+  const http = createHttpFrontend(ctx);
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 15_000;
+
+  const dispatch = (socket: Socket, first: Buffer): void => {
+    const byte = first[0] ?? 0;
+    if (byte === SOCKS_VERSION) {
+      serveSocks5(ctx, socket, first);
+    } else if (startsHttp(byte)) {
+      socket.setTimeout(ctx.idleTimeoutMs);
+      socket.unshift(first);
+      http.emit('connection', socket);
+      socket.resume();
+    } else {
+      counters.malformed += 1;
+      closeSoon(socket, rawResponse(400, 'personae proxy: expected SOCKS5 or HTTP'));
+    }
+  };
+
+  const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
+    counters.connections += 1;
+    track(socket);
+    clients.add(socket);
+    socket.once('close', () => clients.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
+    socket.setTimeout(handshakeTimeoutMs);
+    socket.on('timeout', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      dispatch(socket, first);
+    });
+  });
+  server.on('error', () => undefined);
+
+  if (options.socketPath !== undefined) await removeStaleSocket(options.socketPath);
+  const endpoint = await listenOn(server, options);
+  if (endpoint.kind === 'unix') await chmod(endpoint.path, 0o600);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+      http.closeAllConnections();
+    });
+    return closing;
+  };
+  const stats = (): EgressProxyStats => ({ ...counters, active: clients.size });
+  return { endpoint, close, stats };
+}

@@ -1,0 +1,111 @@
+// Compiles a persona's filesystem grants into concrete paths for one launch:
+// which host paths become writable, which are hidden, which persistence traps
+// are pinned read-only. Path facts come from a probe so the logic stays pure.
+import path from 'node:path';
+import { SENSITIVE_PATHS, type Persona } from '../../personas/schema.js';
+
+export interface PathProbe {
+  /** 'file' | 'dir' | 'other' when the path exists (without following a final symlink: 'link'), else undefined. */
+  kind(p: string): 'file' | 'dir' | 'link' | 'other' | undefined;
+  /** Canonical path with every symlink resolved, or undefined when it does not exist. */
+  realpath(p: string): string | undefined;
+}
+
+export interface PathContext {
+  readonly workspace: string;
+  readonly userHome: string;
+}
+
+export interface FilesystemPlan {
+  /** Writable host paths (each a real, symlink-free directory or file). */
+  readonly writable: readonly string[];
+  /** Paths to hide: directories get an empty read-only tmpfs, files an unreadable empty file. */
+  readonly hidden: ReadonlyArray<{ readonly path: string; readonly kind: 'dir' | 'file' }>;
+  /** Existing persistence traps inside writable paths, re-mounted read-only. */
+  readonly pinned: readonly string[];
+  /** Traps and hidden paths inside writable roots that do not exist yet: a placeholder is created for the session and removed after. */
+  readonly placeholders: ReadonlyArray<{ readonly path: string; readonly kind: 'dir' | 'file'; readonly mode: 'pin' | 'hide' }>;
+}
+
+export class FilesystemPlanError extends Error {}
+
+/** Home directories and secret stores hidden from every persona, whatever its grants say. */
+export function alwaysHidden(ctx: PathContext, personaeHome: string): string[] {
+  return ['/home', '/root', ctx.userHome, personaeHome];
+}
+
+/** Expands `{workspace}` and `~` and normalizes; throws on anything that is not absolute afterwards. */
+export function expandPath(raw: string, ctx: PathContext): string {
+  let p = raw;
+  if (p.startsWith('{workspace}')) p = ctx.workspace + p.slice('{workspace}'.length);
+  else if (p === '~' || p.startsWith('~/')) p = ctx.userHome + p.slice(1);
+  if (!path.isAbsolute(p)) throw new FilesystemPlanError(`path ${JSON.stringify(raw)} is not absolute after expansion`);
+  return path.resolve(p);
+}
+
+function isInside(child: string, parent: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
+}
+
+/** Is `p` itself symlink-free all the way down? (A grant must never follow a link.) */
+function assertNoSymlink(p: string, probe: PathProbe, field: string): void {
+  const real = probe.realpath(p);
+  if (real === undefined) throw new FilesystemPlanError(`${field}: ${p} does not exist`);
+  if (real !== p) {
+    throw new FilesystemPlanError(`${field}: ${p} resolves through a symlink to ${real}; refusing to grant it (name the real path)`);
+  }
+}
+
+const FILE_TRAPS = new Set<string>(['.git/config', '.gitmodules', '.bashrc', '.bash_profile', '.profile', '.zshrc', '.mcp.json', '.envrc']);
+
+export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, probe: PathProbe): FilesystemPlan {
+  const writable: string[] = [];
+  persona.filesystem.write.forEach((raw, i) => {
+    const p = expandPath(raw, ctx);
+    assertNoSymlink(p, probe, `filesystem.write[${i}]`);
+    if (isInside(p, personaeHome) || isInside(personaeHome, p)) {
+      throw new FilesystemPlanError(`filesystem.write[${i}]: ${p} overlaps personae's own data (${personaeHome})`);
+    }
+    if (p === '/' || ['/usr', '/etc', '/bin', '/lib', '/sbin', '/proc', '/dev', '/sys', '/boot'].some((s) => isInside(p, s))) {
+      throw new FilesystemPlanError(`filesystem.write[${i}]: ${p} is a system path; refusing to make it writable`);
+    }
+    if (!writable.includes(p)) writable.push(p);
+  });
+
+  const hidden: Array<{ path: string; kind: 'dir' | 'file' }> = [];
+  const placeholders: Array<{ path: string; kind: 'dir' | 'file'; mode: 'pin' | 'hide' }> = [];
+  const insideWritable = (p: string): boolean => writable.some((w) => isInside(p, w));
+
+  const hide = (p: string): void => {
+    const kind = probe.kind(p);
+    if (kind === 'dir' || kind === 'file') {
+      hidden.push({ path: p, kind });
+    } else if (kind === 'link' || kind === 'other') {
+      const real = probe.realpath(p);
+      hidden.push({ path: p, kind: 'file' });
+      if (real !== undefined && real !== p) hide(real);
+    } else if (insideWritable(p)) {
+      // Does not exist yet but could be created: hold its place for the session.
+      placeholders.push({ path: p, kind: 'dir', mode: 'hide' });
+    }
+  };
+  persona.filesystem.read_deny.forEach((raw) => hide(expandPath(raw, ctx)));
+
+  const pinned: string[] = [];
+  const allowed = new Set<string>(persona.filesystem.allow_sensitive);
+  for (const root of writable) {
+    const kind = probe.kind(root);
+    if (kind !== 'dir') continue;
+    for (const trap of SENSITIVE_PATHS) {
+      if (allowed.has(trap)) continue;
+      const p = path.join(root, trap);
+      const exists = probe.kind(p);
+      if (exists !== undefined) {
+        pinned.push(p);
+      } else if (!trap.startsWith('.git/') || probe.kind(path.join(root, '.git')) === 'dir') {
+        placeholders.push({ path: p, kind: FILE_TRAPS.has(trap) ? 'file' : 'dir', mode: 'pin' });
+      }
+    }
+  }
+  return { writable, hidden, pinned, placeholders };
+}

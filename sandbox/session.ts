@@ -1,0 +1,301 @@
+// Session lifecycle: preflight, start (proxy, tracer, watcher, sandbox),
+// limits, stop (the whole tree, verified), end. One object per session;
+// everything it owns is closed when it ends.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Persona } from '../personas/schema.js';
+import { parseDuration } from '../personas/schema.js';
+import type { AgentInfo, EmitEvent, EventInput, SessionLabels } from './audit/event.js';
+import { createRedactor } from './audit/redact.js';
+import type { AuditStore } from './audit/store.js';
+import { ExecTracer } from './intercept/exec-tracer.js';
+import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
+import { findHostTools } from './launch/host-tools.js';
+import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
+import { pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
+import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
+import { compileNetworkRules } from './net/domain-rules.js';
+import { startEgressProxy, type EgressProxy } from './net/proxy.js';
+import type { AgentAdapter } from './intercept/adapter.js';
+import { startControlServer, type ControlServer } from './session-control.js';
+
+export interface SessionOptions {
+  readonly persona: Persona;
+  readonly personaeHome: string;
+  readonly personaHome: string;
+  readonly runDir: string;
+  readonly workspace: string;
+  readonly command: readonly string[];
+  readonly onBehalfOf: string;
+  readonly userHome: string;
+  readonly credentials: Readonly<Record<string, string>>;
+  readonly store: AuditStore;
+  readonly stdio: StdioMode;
+  readonly adapter: AgentAdapter;
+  readonly hostMap?: ReadonlyMap<string, { host: string; port?: number }>;
+  readonly env?: NodeJS.ProcessEnv;
+  /** SIGTERM-to-SIGKILL grace when stopping; at most 2000 ms. */
+  readonly graceMs?: number;
+  readonly sessionId?: string;
+}
+
+export type EndReason = 'exit' | 'stopped' | 'limit' | 'suspended' | 'failure';
+
+export interface SessionEnd {
+  readonly exitCode: number;
+  readonly reason: EndReason;
+  readonly stop: StopResult | undefined;
+}
+
+export class SessionRefused extends Error {}
+
+export class Session {
+  readonly id: string;
+  readonly labels: SessionLabels;
+  readonly emit: EmitEvent;
+  readonly ended: Promise<SessionEnd>;
+  private proc: RunningProcess | undefined;
+  private ns: string | undefined;
+  private init: number | undefined;
+  private stopping: Promise<StopResult> | undefined;
+  private endReason: EndReason = 'exit';
+  private readonly cleanups: Array<() => Promise<void> | void> = [];
+  private resolveEnd!: (end: SessionEnd) => void;
+  private stopResult: StopResult | undefined;
+
+  private constructor(
+    readonly options: SessionOptions,
+    agent: AgentInfo,
+  ) {
+    this.id = options.sessionId ?? randomUUID();
+    this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
+    const redact = createRedactor(options.credentials);
+    this.emit = (input: EventInput) => {
+      options.store.append(this.labels, redact(input));
+    };
+    this.ended = new Promise((resolve) => {
+      this.resolveEnd = resolve;
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get process(): RunningProcess | undefined {
+    return this.proc;
+  }
+
+  /** Preflights, starts every component, and launches the sandbox. Throws SessionRefused (one line) when it cannot. */
+  static async start(options: SessionOptions): Promise<Session> {
+    const tools = findHostTools(options.env);
+    const agent = await options.adapter.version();
+    const session = new Session(options, { kind: options.persona.agent, version: agent });
+    try {
+      await session.launch(tools);
+    } catch (err) {
+      await session.cleanup();
+      throw err;
+    }
+    return session;
+  }
+
+  private sessionDir(): string {
+    return path.join(this.options.runDir, this.id.replace(/-/g, '').slice(0, 12));
+  }
+
+  private async launch(tools: ReturnType<typeof findHostTools>): Promise<void> {
+    const o = this.options;
+    const dir = this.sessionDir();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(o.personaHome, { recursive: true, mode: 0o700 });
+    const emptyFile = path.join(dir, 'empty');
+    writeFileSync(emptyFile, '', { mode: 0o000 });
+
+    const fsPrep: PreparedFilesystem = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome);
+    this.cleanups.push(() => fsPrep.cleanup());
+
+    const adapterPlan = await o.adapter.prepare({ session: this, dir });
+    this.cleanups.push(() => adapterPlan.close());
+
+    const network = { allow: [...o.persona.network.allow, ...adapterPlan.networkAllow], deny: o.persona.network.deny };
+    const proxySocket = path.join(dir, 'proxy.sock');
+    const proxy: EgressProxy = await startEgressProxy({
+      socketPath: proxySocket,
+      rules: compileNetworkRules(network.allow, network.deny),
+      hostMap: o.hostMap,
+      onEvent: (a) =>
+        this.emit({
+          kind: 'net.connect',
+          target: `${a.host}:${a.port}`,
+          decision: a.decision,
+          reason: a.reason,
+          detail: { protocol: a.protocol, ...(a.error ? { error: a.error } : {}) },
+        }),
+    });
+    this.cleanups.push(() => proxy.close());
+
+    const tracer = new ExecTracer(path.join(dir, 'trace.fifo'), this.emit, (msg) => this.fail(msg));
+    await tracer.create();
+    this.cleanups.push(() => tracer.close());
+
+    const req: LaunchRequest = {
+      persona: o.persona,
+      sessionId: this.id,
+      workspace: o.workspace,
+      command: o.command,
+      onBehalfOf: o.onBehalfOf,
+      personaHome: o.personaHome,
+      proxySocket,
+      brokerSocket: adapterPlan.brokerSocket,
+      traceOutput: tracer.path,
+      emptyFile,
+      fs: fsPrep.plan,
+      credentials: o.credentials,
+      passEnv: pickPassEnv(o.env ?? process.env),
+      adapterEnv: adapterPlan.env,
+      roBinds: adapterPlan.roBinds,
+      extraPath: adapterPlan.extraPath,
+      hidden: fsPrep.hidden,
+      tools,
+    };
+    const plan = planLaunch(req);
+    tracer.start();
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp);
+    this.emit({
+      kind: 'session.start',
+      target: o.command.join(' '),
+      detail: { workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network },
+    });
+    o.store.upsertSession({
+      id: this.id,
+      persona: o.persona.name,
+      agent: this.labels.agent,
+      on_behalf_of: o.onBehalfOf,
+      workspace: o.workspace,
+      command: [...o.command],
+      supervisor_pid: process.pid,
+      sandbox_pid: this.proc.pid,
+    });
+    o.store.flush();
+
+    const control: ControlServer = await startControlServer(path.join(dir, 'control.sock'), {
+      stop: async (reason) => {
+        const r = await this.stop(reason === 'suspend' ? 'suspended' : 'stopped');
+        return r;
+      },
+      status: () => ({ id: this.id, persona: o.persona.name, pid: this.proc?.pid }),
+    });
+    this.cleanups.push(() => control.close());
+    await adapterPlan.started?.(this);
+
+    void this.findNamespace();
+    const watcher: FsWatcher = await watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`));
+    this.cleanups.push(() => watcher.close());
+    this.armLimits();
+    void this.proc.exited.then((code) => this.finish(code, tracer));
+  }
+
+  /** Records the sandbox's pid namespace (from its init, bwrap's child) so stop can find every member. */
+  private async findNamespace(): Promise<void> {
+    const root = this.proc?.pid;
+    if (root === undefined) return;
+    const own = pidNamespace(process.pid);
+    await waitFor(() => {
+      // helper -> strace -> bwrap -> init (in the new namespace)
+      const queue = [root];
+      while (queue.length > 0) {
+        const p = queue.shift() as number;
+        const ns = pidNamespace(p);
+        if (ns !== undefined && ns !== own) {
+          this.ns = ns;
+          this.init = p;
+          return true;
+        }
+        queue.push(...childrenOf(p));
+      }
+      return false;
+    }, 3000, 5);
+  }
+
+  private armLimits(): void {
+    const ms = this.options.persona.limits.max_runtime ? parseDuration(this.options.persona.limits.max_runtime) : undefined;
+    if (ms === undefined) return;
+    const t = setTimeout(() => {
+      this.limit('max_runtime', `limits.max_runtime: ${this.options.persona.limits.max_runtime}`);
+    }, ms);
+    t.unref();
+    this.cleanups.push(() => clearTimeout(t));
+  }
+
+  /** A limit was reached: record it and stop. */
+  limit(name: string, reason: string): void {
+    this.emit({ kind: 'limit', target: name, decision: 'deny', reason });
+    void this.stop('limit');
+  }
+
+  /** A component this session relies on failed: fail closed. */
+  fail(message: string): void {
+    this.emit({ kind: 'error', target: 'session', decision: 'deny', reason: message });
+    void this.stop('failure');
+  }
+
+  /** Stops the session: SIGTERM, SIGKILL after the grace, then verifies nothing is left. Idempotent. */
+  stop(reason: EndReason = 'stopped'): Promise<StopResult> {
+    if (this.stopping) return this.stopping;
+    this.endReason = reason;
+    this.emit({ kind: 'stop', target: this.id, reason });
+    const grace = Math.min(this.options.graceMs ?? 1500, 2000);
+    this.stopping = (async () => {
+      if (this.ns === undefined) await this.findNamespace();
+      let result: StopResult;
+      if (this.ns !== undefined) {
+        result = await stopNamespace(this.ns, this.init, grace);
+      } else {
+        this.proc?.kill('SIGKILL');
+        result = { survivors: [], signalled: 0, killed: true };
+      }
+      this.proc?.kill('SIGKILL');
+      this.stopResult = result;
+      this.emit({
+        kind: 'stop',
+        target: this.id,
+        decision: result.survivors.length === 0 ? 'allow' : 'deny',
+        reason: result.survivors.length === 0 ? 'verified: no process survives' : `${result.survivors.length} processes survive`,
+        detail: { verified: result.survivors.length === 0, signalled: result.signalled, killed: result.killed, survivors: result.survivors },
+      });
+      return result;
+    })();
+    return this.stopping;
+  }
+
+  private async finish(exitCode: number, tracer: ExecTracer): Promise<void> {
+    // Whatever the command left behind (background processes) dies with the namespace: verify it.
+    if (this.ns !== undefined && !this.stopping) {
+      const left = await stopNamespace(this.ns, this.init, 0);
+      this.stopResult = left;
+    } else if (this.stopping) {
+      await this.stopping;
+    }
+    await tracer.drain();
+    this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
+    this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
+    await this.cleanup();
+    this.options.store.flush();
+    this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult });
+  }
+
+  private async cleanup(): Promise<void> {
+    while (this.cleanups.length > 0) {
+      const c = this.cleanups.pop();
+      try {
+        await c?.();
+      } catch {
+        // cleanup is best effort; the session has already ended
+      }
+    }
+  }
+}
