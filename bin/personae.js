@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/main/cli.js', import.meta.url);
+const entry = new URL('../dist/cli/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('personae: not built yet; run `npm install` (or `npm run build`) in the personae folder first\n');
   process.exit(70);

@@ -133,6 +133,24 @@ persona
     process.stdout.write(`${JSON.stringify(personaJsonSchema(), null, 2)}\n`);
   });
 
+program
+  .command('serve')
+  .description('start the backend: control API and live event stream on 127.0.0.1, and the UI for a browser')
+  .option('--port <n>', 'TCP port (default: a random free port)', '0')
+  .option('--open', 'print the one-time browser URL (default)', true)
+  .action(async (opts: { port: string }) => {
+    const { serveCommand } = await import('./cli/app.js');
+    process.exitCode = await serveCommand(opts);
+  });
+
+program
+  .command('app')
+  .description('open the desktop app (Electron), or the same UI in a browser when Electron is not available')
+  .action(async () => {
+    const { appCommand } = await import('./cli/app.js');
+    process.exitCode = await appCommand();
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

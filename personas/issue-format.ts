@@ -144,6 +144,10 @@ function issueMessages(issue: Issue): Array<{ path: readonly PropertyKey[]; mess
     }
     case 'invalid_value': {
       const got = describeValue(input);
+      if (input === undefined) {
+        const allowed = issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `one of ${listValues(issue.values)}`;
+        return [{ path, message: `is required (${allowed})` }];
+      }
       if (path.length === 1 && path[0] === 'version') {
         return [{ path, message: `must be 1 (the only persona file version this personae reads), got ${got}` }];
       }

@@ -1,9 +1,10 @@
 // Persona text -> Persona, or one clear line per problem. Never throws:
 // syntax errors, hostile YAML (alias bombs, duplicate keys, odd tags), huge
 // files and schema violations all come back as `file: field: message` lines.
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, Parser, parseDocument } from 'yaml';
 import type { YAMLError } from 'yaml';
 import { describeIssues, oneLine } from './issue-format.js';
+import { checkJsonText, lineOf } from './json-check.js';
 import { PersonaSchema } from './schema.js';
 import type { Persona } from './schema.js';
 
@@ -14,6 +15,8 @@ export type ParseResult = { ok: true; persona: Persona } | { ok: false; errors: 
 export const MAX_PERSONA_FILE_BYTES = 256 * 1024;
 /** Alias expansions allowed in one YAML file; more is treated as an alias bomb. */
 export const MAX_YAML_ALIASES = 100;
+/** Deepest nesting of lists and mappings accepted; a persona needs three levels. */
+export const MAX_NESTING = 32;
 /** At most this many error lines are reported for one file. */
 export const MAX_REPORTED_ERRORS = 50;
 
@@ -80,43 +83,51 @@ function parseYamlData(text: string): DataResult {
   }
 }
 
-function jsonErrorLine(text: string, err: unknown): string {
-  let message = err instanceof Error ? err.message : String(err);
-  message = message.replace(/, ".*" is not valid JSON$/s, '').replace(/ \(line \d+ column \d+\)$/, '');
-  const at = / in JSON at position (\d+)/.exec(message);
-  if (at) {
-    const line = text.slice(0, Number(at[1])).split('\n').length;
-    return `line ${line}: invalid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '')}`;
-  }
-  return `invalid JSON: ${message}`;
-}
-
 function parseJsonData(text: string): DataResult {
   if (text.trim() === '') return { ok: true, value: null, empty: true };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, errors: [jsonErrorLine(text, err)] };
+  const problem = checkJsonText(text, MAX_NESTING);
+  if (problem) {
+    const prefix = problem.message.startsWith('duplicate key') ? '' : 'invalid JSON: ';
+    return { ok: false, errors: [`line ${lineOf(text, problem.offset)}: ${prefix}${problem.message}`] };
   }
-  // JSON.parse keeps the last of duplicate keys silently; a YAML parse of the
-  // same (valid JSON) text finds them, with line numbers.
-  try {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
-    const dupes = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
-    if (dupes.length > 0) return { ok: false, errors: dupes.map((e) => yamlErrorLine(text, lines, e)) };
-  } catch {
-    // The YAML parser is only a second opinion here; JSON.parse already accepted the text.
+  return { ok: true, value: JSON.parse(text) as unknown, empty: false };
+}
+
+const COLLECTION_TOKENS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * true when lists/mappings nest deeper than `limit`. Uses the yaml package's
+ * CST parser, which is iterative, and walks its tokens with an explicit
+ * stack: the recursive composer must never see very deep input, because
+ * running out of stack there can abort the whole process (a V8 fatal error,
+ * not a catchable RangeError). JSON is YAML enough for this check.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  for (const token of new Parser().parse(text)) {
+    const stack: Array<[unknown, number]> = [[token, 0]];
+    for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+      const [node, depth] = entry;
+      if (node === null || typeof node !== 'object') continue;
+      const type = (node as { type?: unknown }).type;
+      const here = typeof type === 'string' && COLLECTION_TOKENS.has(type) ? depth + 1 : depth;
+      if (here > limit) return true;
+      for (const child of Array.isArray(node) ? node : Object.values(node)) {
+        if (child !== null && typeof child === 'object') stack.push([child, here]);
+      }
+    }
   }
-  return { ok: true, value, empty: false };
+  return false;
 }
 
 function parseData(text: string, format: PersonaFormat): DataResult {
   try {
-    return format === 'json' ? parseJsonData(text) : parseYamlData(text);
+    if (format === 'json') return parseJsonData(text);
+    if (nestsDeeperThan(text, MAX_NESTING)) {
+      return { ok: false, errors: [`lists and mappings nest more than ${MAX_NESTING} levels deep; a persona file needs only a few`] };
+    }
+    return parseYamlData(text);
   } catch (err) {
-    // Deeply nested input can exhaust the parser's stack; report, never throw.
+    // A last resort: parsing must report, never throw.
     const message = err instanceof Error ? err.message : String(err);
     return { ok: false, errors: [`could not parse ${format.toUpperCase()}: ${message.split('\n')[0] ?? ''}`] };
   }

@@ -20,6 +20,7 @@ import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
 import type { AgentAdapter } from './intercept/adapter.js';
 import { startControlServer, type ControlServer } from './session-control.js';
+import { mark } from './timing.js';
 
 export interface SessionOptions {
   readonly persona: Persona;
@@ -115,9 +116,14 @@ export class Session {
     const emptyFile = path.join(dir, 'empty');
     writeFileSync(emptyFile, '', { mode: 0o000 });
 
+    mark('dirs');
     const fsPrep: PreparedFilesystem = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome);
     this.cleanups.push(() => fsPrep.cleanup());
+    // The watcher loads and scans while the rest starts; spawning waits (bounded) until it is ready.
+    const watching = watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`));
+    this.cleanups.push(async () => (await watching).close());
 
+    mark('fs prepared');
     const adapterPlan = await o.adapter.prepare({ session: this, dir });
     this.cleanups.push(() => adapterPlan.close());
 
@@ -138,8 +144,9 @@ export class Session {
     });
     this.cleanups.push(() => proxy.close());
 
-    const tracer = new ExecTracer(path.join(dir, 'trace.fifo'), this.emit, (msg) => this.fail(msg));
-    await tracer.create();
+    mark('proxy started');
+    const tracer = new ExecTracer(path.join(dir, 'exec.trace'), this.emit, (msg) => this.fail(msg));
+    tracer.create();
     this.cleanups.push(() => tracer.close());
 
     const req: LaunchRequest = {
@@ -162,9 +169,14 @@ export class Session {
       hidden: fsPrep.hidden,
       tools,
     };
+    mark('tracer ready');
     const plan = planLaunch(req);
     tracer.start();
+    const watcher: FsWatcher = await watching;
+    await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, 2000).unref())]);
+    mark('watcher ready');
     this.proc = await spawnPlan(plan, o.stdio, tools.seccomp);
+    mark('spawned');
     this.emit({
       kind: 'session.start',
       target: o.command.join(' '),
@@ -192,9 +204,8 @@ export class Session {
     this.cleanups.push(() => control.close());
     await adapterPlan.started?.(this);
 
+    mark('control ready');
     void this.findNamespace();
-    const watcher: FsWatcher = await watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`));
-    this.cleanups.push(() => watcher.close());
     this.armLimits();
     void this.proc.exited.then((code) => this.finish(code, tracer));
   }
@@ -273,6 +284,7 @@ export class Session {
   }
 
   private async finish(exitCode: number, tracer: ExecTracer): Promise<void> {
+    mark('sandbox exited');
     // Whatever the command left behind (background processes) dies with the namespace: verify it.
     if (this.ns !== undefined && !this.stopping) {
       const left = await stopNamespace(this.ns, this.init, 0);
@@ -280,11 +292,14 @@ export class Session {
     } else if (this.stopping) {
       await this.stopping;
     }
-    await tracer.drain();
+    mark('namespace verified');
+    tracer.drain();
+    mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
     this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
     await this.cleanup();
     this.options.store.flush();
+    mark('cleaned up');
     this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult });
   }
 

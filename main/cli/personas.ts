@@ -1,17 +1,15 @@
 // `personae persona list|validate|install`.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isExpired, listPersonas, loadPersonaFile } from '../../personas/loader.js';
 import { personasDir } from '../../personas/paths.js';
 import { listSuspended } from '../../personas/suspended.js';
+import { packageRoot } from '../../sandbox/launch/host-tools.js';
 import { home } from './context.js';
 import { fail, info } from './output.js';
 
 function presetsDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..');
-  return path.join(root, 'personas', 'presets');
+  return path.join(packageRoot(), 'personas', 'presets');
 }
 
 export function personaList(): number {

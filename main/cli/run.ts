@@ -50,6 +50,8 @@ export async function runCommand(name: string, command: readonly string[], opts:
   }
 
   const { Session } = await import('../../sandbox/session.js');
+  const { mark } = await import('../../sandbox/timing.js');
+  mark('loaded session code');
   const { parseHostMap } = await import('../../sandbox/net/host-map.js');
   let hostMap;
   try {
@@ -60,6 +62,7 @@ export async function runCommand(name: string, command: readonly string[], opts:
   const tty = opts.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const stdio: StdioMode = tty ? { kind: 'pty', cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 } : { kind: 'inherit' };
   const store = await openStore();
+  mark('store open');
   let session;
   try {
     session = await Session.start({

@@ -16,7 +16,8 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { closeSync, chmodSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { AuditEvent, EventInput, SessionLabels } from './event.js';
-import { newEventId } from './ids.js';
+import { encodeEvent } from './encode.js';
+import type { PendingEvent } from './encode.js';
 import { buildEventQuery, EVENT_COLUMNS, rowToEvent } from './query.js';
 import type { AuditFilter, EventRow } from './query.js';
 import { checkSchema, migrate } from './schema.js';
@@ -79,12 +80,6 @@ export interface AuditStore {
   close(): void;
 }
 
-type Row = [string, string, string, string, string, string | null, string, string,
-  string | null, string | null, string | null, string | null, string];
-interface Pending { readonly row: Row; readonly event: AuditEvent }
-
-const DECISIONS: ReadonlySet<unknown> = new Set(['allow', 'deny', 'ask']);
-const CANONICAL_TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MAX_BACKOFF_MS = 1000;
 const STATEMENT_CACHE_SIZE = 200;
 
@@ -105,16 +100,6 @@ function toError(err: unknown): Error {
 function errorCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : '';
-}
-
-function str(value: unknown): string | null {
-  return value == null ? null : typeof value === 'string' ? value : String(value);
-}
-
-function normalizeTs(ts: unknown, now: number): string {
-  if (typeof ts === 'string' && CANONICAL_TS_RE.test(ts)) return ts;
-  const ms = typeof ts === 'string' ? Date.parse(ts) : NaN;
-  return new Date(Number.isFinite(ms) ? ms : now).toISOString();
 }
 
 function prepareFile(dbPath: string): void {
@@ -168,7 +153,12 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
   const maxQueue = Math.max(maxBatch, opts.maxQueue ?? 100_000);
   const maxDetailChars = Math.max(1024, opts.maxDetailChars ?? 256 * 1024);
   const db = openConnection(path, readonly, Math.max(0, opts.busyTimeoutMs ?? 5000));
-  opts.configure?.(db);
+  try {
+    opts.configure?.(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
 
   const sessions = createSessionTable(db);
   const statements = new Map<string, Statement>();
@@ -182,14 +172,14 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
     return s;
   };
   const insertSql = `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-  const insertBatch = readonly ? undefined : db.transaction((batch: readonly Pending[]) => {
+  const insertBatch = readonly ? undefined : db.transaction((batch: readonly PendingEvent[]) => {
     const insert = prepared(insertSql);
     for (const p of batch) insert.run(p.row);
   });
   // Isolates rows a constraint rejects (an id collision): the rest still land.
-  const insertEach = readonly ? undefined : db.transaction((batch: readonly Pending[]): Pending[] => {
+  const insertEach = readonly ? undefined : db.transaction((batch: readonly PendingEvent[]): PendingEvent[] => {
     const insert = prepared(insertSql);
-    const rejected: Pending[] = [];
+    const rejected: PendingEvent[] = [];
     for (const p of batch) {
       try { insert.run(p.row); } catch (err) {
         if (!errorCode(err).startsWith('SQLITE_CONSTRAINT')) throw err;
@@ -199,7 +189,7 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
     return rejected;
   });
 
-  let queue: Pending[] = [];
+  let queue: PendingEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let failures = 0;
@@ -237,46 +227,15 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
     }
   };
 
-  const build = (labels: SessionLabels, input: EventInput, now: number): Pending => {
-    const ts = input.ts === undefined ? new Date(now).toISOString() : normalizeTs(input.ts, now);
-    let detail: Record<string, unknown> = input.detail ?? {};
-    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) detail = { value: detail };
-    let detailJson: string;
-    try {
-      detailJson = JSON.stringify(detail) ?? '{}';
-    } catch (err) {
-      detail = { unserializable: toError(err).message };
-      detailJson = JSON.stringify(detail);
-    }
-    if (detailJson.length > maxDetailChars) {
-      detail = { truncated: true, chars: detailJson.length, preview: detailJson.slice(0, 4096) };
-      detailJson = JSON.stringify(detail);
-    }
-    const event: AuditEvent = {
-      id: newEventId(),
-      ts,
-      session: String(labels.session),
-      persona: String(labels.persona),
-      agent: { kind: String(labels.agent.kind), version: str(labels.agent.version) },
-      on_behalf_of: String(labels.on_behalf_of),
-      kind: input.kind,
-      tool: str(input.tool),
-      target: str(input.target),
-      decision: DECISIONS.has(input.decision) ? (input.decision as AuditEvent['decision']) : null,
-      reason: str(input.reason),
-      detail,
-    };
-    const row: Row = [event.id, event.ts, event.session, event.persona, event.agent.kind, event.agent.version,
-      event.on_behalf_of, String(event.kind), event.tool, event.target, event.decision, event.reason, detailJson];
-    return { row, event };
-  };
+  const build = (labels: SessionLabels, input: EventInput, now: number): PendingEvent =>
+    encodeEvent(labels, input, now, maxDetailChars);
 
   const queueDropNotices = (): void => {
     if (droppedBySession.size === 0) return;
     for (const { labels, count } of droppedBySession.values()) {
       queue.push(build(labels, {
         kind: 'error',
-        reason: `audit store lost ${count} event(s) of this session: writes failed and the queue was full`,
+        reason: `audit store lost ${count} event(s) of this session (${lastError ?? 'write failure'})`,
         detail: { dropped: count, last_error: lastError },
       }, Date.now()));
     }
@@ -284,13 +243,16 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
     dropReported = false;
   };
 
-  const writeBatch = (batch: Pending[]): void => {
+  /** Returns how many rows were written; throws (having written nothing) on a write failure. */
+  const writeBatch = (batch: PendingEvent[]): number => {
     try {
       insertBatch?.immediate(batch);
+      return batch.length;
     } catch (err) {
       if (!errorCode(err).startsWith('SQLITE_CONSTRAINT')) throw err;
       const rejected = insertEach?.immediate(batch) ?? [];
       for (const p of rejected) drop(p.event, `rejected by a constraint: ${toError(err).message}`);
+      return batch.length - rejected.length;
     }
   };
 
@@ -325,8 +287,9 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
       if (readonly || queue.length === 0) return 0;
       const batch = queue;
       queue = [];
+      let written: number;
       try {
-        writeBatch(batch);
+        written = writeBatch(batch);
       } catch (err) {
         failures++;
         failedFlushes++;
@@ -336,7 +299,7 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
         return 0;
       }
       failures = 0;
-      flushed += batch.length;
+      flushed += written;
       queueDropNotices();
       if (flushListeners.size > 0) {
         const events = batch.map((p) => p.event);
@@ -345,7 +308,7 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
         }
       }
       if (queue.length > 0) schedule();
-      return batch.length;
+      return written;
     },
 
     query(filter = {}) {

@@ -1,8 +1,7 @@
 // Reads the exec tracer's FIFO and turns its records into `exec` and
 // `exec.exit` events. The sandbox's own plumbing (the init shell, the socat
 // bridges, the seccomp helper) is left out: events start at the agent's command.
-import { spawnSync } from 'node:child_process';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { closeSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import type { EmitEvent } from '../audit/event.js';
 import { INSIDE } from '../launch/plan.js';
 import { ExecTraceParser, type TraceRecord } from './exec-trace.js';
@@ -17,8 +16,9 @@ export function formatArgv(argv: readonly string[]): string {
 
 export class ExecTracer {
   private readonly parser = new ExecTraceParser();
-  private stream: ReadStream | undefined;
-  private done: Promise<void> = Promise.resolve();
+  private fd: number | undefined;
+  private watcher: FSWatcher | undefined;
+  private readonly buf = Buffer.alloc(256 * 1024);
   private initPid: number | undefined;
   private agentStarted = false;
   private readonly infra = new Set<number>();
@@ -32,28 +32,42 @@ export class ExecTracer {
     private readonly onFailure: (message: string) => void,
   ) {}
 
-  /** Creates the FIFO strace writes to (outside the sandbox; strace opens it close-on-exec). */
-  async create(): Promise<void> {
-    const r = spawnSync('mkfifo', ['-m', '600', this.path]);
-    if (r.status !== 0) throw new Error(`cannot create the exec trace FIFO ${this.path}`);
-    await Promise.resolve();
+  /**
+   * Creates the trace file strace writes to. It lives in personae's run
+   * directory, outside the sandbox, and strace opens it close-on-exec, so
+   * nothing in the sandbox can write to it.
+   */
+  create(): void {
+    writeFileSync(this.path, '', { mode: 0o600 });
+    this.fd = openSync(this.path, 'r');
   }
 
-  /** Starts reading; the open completes when strace opens the FIFO for writing. */
+  /** Follows the file as strace appends to it (inotify, with a slow poll as a safety net). */
   start(): void {
-    const stream = createReadStream(this.path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
-    this.stream = stream;
-    this.done = new Promise((resolve) => {
-      stream.on('data', (chunk: string | Buffer) => this.chunk(String(chunk)));
-      stream.on('end', () => {
-        this.chunk('\n');
-        resolve();
-      });
-      stream.on('error', (err) => {
+    try {
+      this.watcher = watch(this.path, { persistent: false }, () => this.pump());
+      this.watcher.on('error', (err) => {
         if (!this.closing) this.onFailure(`exec tracer failed: ${err.message}`);
-        resolve();
       });
-    });
+    } catch (err) {
+      this.onFailure(`exec tracer failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Reads whatever strace has appended since the last read. */
+  pump(): void {
+    if (this.fd === undefined) return;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      } catch (err) {
+        if (!this.closing) this.onFailure(`exec tracer failed: ${(err as Error).message}`);
+        return;
+      }
+      if (n <= 0) return;
+      this.chunk(this.buf.toString('utf8', 0, n));
+    }
   }
 
   private chunk(text: string): void {
@@ -98,13 +112,16 @@ export class ExecTracer {
     });
   }
 
-  /** Waits (bounded) for the tracer's output to end after the sandbox exits. */
-  async drain(timeoutMs = 2000): Promise<void> {
-    await Promise.race([this.done, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  /** Reads the rest of the trace after the sandbox exits (strace has exited too, so the file is complete). */
+  drain(): void {
+    this.pump();
+    this.chunk('\n');
   }
 
   close(): void {
     this.closing = true;
-    this.stream?.destroy();
+    this.watcher?.close();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

@@ -1,17 +1,21 @@
 // Finds the host programs a sandbox needs. Missing ones are a refusal with the
 // fix, never a fallback to running unsandboxed.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostTools } from './plan.js';
 
 export class MissingToolError extends Error {}
 
-/** The package root (works from sandbox/launch/*.ts and dist/sandbox/launch/*.js). */
-export function packageRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const up = here.includes(`${path.sep}dist${path.sep}`) ? '../../..' : '../..';
-  return path.resolve(here, up);
+/** The package root: the nearest folder up from this module holding package.json (sources, dist/ and the bundle alike). */
+export function packageRoot(from: string = import.meta.url): string {
+  let dir = path.dirname(fileURLToPath(from));
+  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('personae: cannot find its package folder');
+    dir = up;
+  }
+  return dir;
 }
 
 function executable(p: string): boolean {

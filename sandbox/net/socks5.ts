@@ -167,5 +167,6 @@ export function serveSocks5(ctx: TunnelContext, client: Socket, initial: Buffer)
     step();
   }
   client.on('data', onData);
+  client.resume();
   step();
 }
