@@ -20,7 +20,6 @@ const MAX_SHOWN_CHARS = 60;
 
 /** Makes any text safe for a one-line message: no line breaks or control characters. */
 export function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
 }
 

@@ -167,7 +167,7 @@ export function checkRunnable(
   file = 'its persona file',
 ): string | undefined {
   const name = JSON.stringify(persona.name);
-  if (suspended.has(persona.name)) return `persona ${name} is suspended; resume it before running it again`;
+  if (suspended.has(persona.name)) return `persona ${name} is suspended; resume it (personae persona resume ${persona.name}) before running it again`;
   if (isExpired(persona, now) && persona.expires !== undefined) {
     return oneLine(`persona ${name} expired on ${formatExpiry(persona.expires)}; edit expires: in ${file} to extend it`);
   }

@@ -2,7 +2,7 @@
 // limits, stop (the whole tree, verified), end. One object per session;
 // everything it owns is closed when it ends.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../personas/schema.js';
 import { parseDuration } from '../personas/schema.js';
@@ -51,6 +51,23 @@ export interface SessionEnd {
 }
 
 export class SessionRefused extends Error {}
+
+/** Moves a file out of the workspace into personae's quarantine; returns where it went. */
+function quarantinePath(p: string, dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const dest = path.join(dir, `${Date.now()}-${path.basename(p)}`);
+    try {
+      renameSync(p, dest);
+    } catch {
+      cpSync(p, dest, { recursive: true });
+      rmSync(p, { recursive: true, force: true });
+    }
+    return dest;
+  } catch {
+    return undefined;
+  }
+}
 
 export class Session {
   readonly id: string;
@@ -120,7 +137,11 @@ export class Session {
     const fsPrep: PreparedFilesystem = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome);
     this.cleanups.push(() => fsPrep.cleanup());
     // The watcher loads and scans while the rest starts; spawning waits (bounded) until it is ready.
-    const watching = watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`));
+    const quarantine = path.join(o.personaeHome, 'quarantine', this.id);
+    const watching = watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`), {
+      guarded: fsPrep.plan.guarded,
+      onTrap: (p) => quarantinePath(p, quarantine),
+    });
     this.cleanups.push(async () => (await watching).close());
 
     mark('fs prepared');

@@ -5,7 +5,7 @@ import { checkRunnable, findPersona } from '../../personas/loader.js';
 import { personaHomeDir, runDir } from '../../personas/paths.js';
 import { getSecrets } from '../../personas/secrets.js';
 import { listSuspended } from '../../personas/suspended.js';
-import type { StdioMode } from '../../sandbox/launch/spawn.js';
+import type { RunningProcess, StdioMode } from '../../sandbox/launch/spawn.js';
 import { adapterFor } from '../../sandbox/intercept/adapters.js';
 import { currentUser, home, openStore } from './context.js';
 import { fail, info } from './output.js';
@@ -98,7 +98,7 @@ export async function runCommand(name: string, command: readonly string[], opts:
   return end.exitCode;
 }
 
-function attachTerminal(proc: import('../../sandbox/launch/spawn.js').RunningProcess | undefined): void {
+function attachTerminal(proc: RunningProcess | undefined): void {
   if (!proc) return;
   const stdin = process.stdin;
   stdin.setRawMode(true);

@@ -2,11 +2,12 @@
 // interception, its version for the audit record). The shell adapter adds
 // nothing: shell-level interception (exec tracing) covers every agent.
 import type { AgentKind } from '../../personas/schema.js';
+import type { EmitEvent } from '../audit/event.js';
 
 /** What a session exposes to its adapter. */
 export interface AdapterSession {
   readonly id: string;
-  readonly emit: import('../audit/event.js').EmitEvent;
+  readonly emit: EmitEvent;
   limit(name: string, reason: string): void;
   fail(message: string): void;
   stop(reason?: 'stopped' | 'limit' | 'failure'): Promise<unknown>;

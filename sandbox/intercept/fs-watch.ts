@@ -10,7 +10,13 @@ export interface FsWatcher {
 /** Directories skipped by default: dependency and object stores would flood the log. */
 export const WATCH_IGNORED = ['/node_modules/', '/.git/objects/'];
 
-export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void): Promise<FsWatcher> {
+export interface WatchOptions {
+  /** Paths no write may create (persistence traps): such a write is reported denied and handed to `onTrap`. */
+  readonly guarded?: readonly string[];
+  readonly onTrap?: (path: string) => string | undefined;
+}
+
+export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void, opts: WatchOptions = {}): Promise<FsWatcher> {
   if (paths.length === 0) return { ready: Promise.resolve(), close: async () => undefined };
   const { watch } = await import('chokidar');
   const watcher = watch([...paths], {
@@ -19,8 +25,22 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     persistent: true,
     ignored: (p: string) => WATCH_IGNORED.some((frag) => `${p}/`.includes(frag)),
   });
+  const guarded = opts.guarded ?? [];
+  const trapOf = (p: string): string | undefined => guarded.find((g) => p === g || p.startsWith(`${g}/`));
   const write = (kind: 'fs.write' | 'fs.delete', op: string) => (p: string): void => {
-    emit({ kind, target: p, detail: { op } });
+    const trap = kind === 'fs.write' ? trapOf(p) : undefined;
+    if (trap === undefined) {
+      emit({ kind, target: p, detail: { op } });
+      return;
+    }
+    const quarantined = opts.onTrap?.(trap);
+    emit({
+      kind,
+      target: p,
+      decision: 'deny',
+      reason: `persistence trap ${trap.split('/').pop() ?? trap}: not granted by filesystem.allow_sensitive`,
+      detail: { op, quarantined: quarantined ?? null },
+    });
   };
   watcher.on('add', write('fs.write', 'create'));
   watcher.on('change', write('fs.write', 'modify'));

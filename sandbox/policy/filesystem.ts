@@ -23,8 +23,14 @@ export interface FilesystemPlan {
   readonly hidden: ReadonlyArray<{ readonly path: string; readonly kind: 'dir' | 'file' }>;
   /** Existing persistence traps inside writable paths, re-mounted read-only. */
   readonly pinned: readonly string[];
-  /** Traps and hidden paths inside writable roots that do not exist yet: a placeholder is created for the session and removed after. */
+  /** Directory traps and hidden paths inside writable roots that do not exist yet: an empty read-only placeholder holds their place for the session and is removed after. */
   readonly placeholders: ReadonlyArray<{ readonly path: string; readonly kind: 'dir' | 'file'; readonly mode: 'pin' | 'hide' }>;
+  /**
+   * File traps that do not exist yet (an empty placeholder file would be read as
+   * a broken config): watched instead; one created during the session is
+   * reported as denied and moved to quarantine at once.
+   */
+  readonly guarded: readonly string[];
 }
 
 export class FilesystemPlanError extends Error {}
@@ -92,6 +98,7 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
   persona.filesystem.read_deny.forEach((raw) => hide(expandPath(raw, ctx)));
 
   const pinned: string[] = [];
+  const guarded: string[] = [];
   const allowed = new Set<string>(persona.filesystem.allow_sensitive);
   for (const root of writable) {
     const kind = probe.kind(root);
@@ -102,10 +109,12 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
       const exists = probe.kind(p);
       if (exists !== undefined) {
         pinned.push(p);
+      } else if (FILE_TRAPS.has(trap)) {
+        guarded.push(p);
       } else if (!trap.startsWith('.git/') || probe.kind(path.join(root, '.git')) === 'dir') {
-        placeholders.push({ path: p, kind: FILE_TRAPS.has(trap) ? 'file' : 'dir', mode: 'pin' });
+        placeholders.push({ path: p, kind: 'dir', mode: 'pin' });
       }
     }
   }
-  return { writable, hidden, pinned, placeholders };
+  return { writable, hidden, pinned, placeholders, guarded };
 }

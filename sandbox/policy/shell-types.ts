@@ -27,6 +27,12 @@ export interface ShellCommand {
   /** `words` values joined by single spaces: the text rules are matched against. */
   readonly text: string;
   /**
+   * Leading `NAME=value` assignments, dropped from `words` and `text`. Deny
+   * rules ignore them; allow rules must match them too, since
+   * `LD_PRELOAD=x npm test` is not `npm test`.
+   */
+  readonly assignments: readonly string[];
+  /**
    * True when the command runs code this parser cannot see: `bash -c "$X"`,
    * `eval "$X"`, a shell reading a script from a pipe, `xargs sh -c ...`.
    */

@@ -17,8 +17,10 @@
 //   runs code we cannot see (`bash -c "$X"`, `echo ... | sh`, `eval "$X"`) may
 //   match anything. Such parts are asked about, not denied, since they may be
 //   innocent; they are never allowed while a deny or ask rule could apply.
-// - allow only if every part, as written, matches an allow rule; a part whose
-//   command word is dynamic is only allowed by a bare `Bash`.
+// - allow only if every part, as written, matches an allow rule: wrappers are
+//   not stripped and leading assignments count (`LD_PRELOAD=x npm test` is not
+//   `npm test`); a part whose command word is dynamic is only allowed by a
+//   bare `Bash`.
 // - otherwise the execution mode decides.
 // A command the splitter cannot parse is denied when a deny rule's literal
 // text appears in it (so `x && git push` stays denied whatever `x` is), asked
@@ -168,7 +170,8 @@ function partMatch(rule: BashRule, part: ShellCommand, variants: readonly Comman
 function allowedAsWritten(rule: BashRule, part: ShellCommand): boolean {
   if (rule.patterns.length === 0) return true;
   if (part.words[0]?.dynamic !== false) return false;
-  return rule.patterns.some((p) => p.test(part.text));
+  const text = [...part.assignments, part.text].join(' ');
+  return rule.patterns.some((p) => p.test(text));
 }
 
 function decided(decision: ToolDecision['decision'], rule: BashRule, note = ''): ToolDecision {

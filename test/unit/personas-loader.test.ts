@@ -271,7 +271,7 @@ describe('expiry and runnability', () => {
       'persona "night" expired on 2026-01-31; edit expires: in personas/night.yaml to extend it',
     );
     expect(checkRunnable(persona, after, new Set())).toBe('persona "night" expired on 2026-01-31; edit expires: in its persona file to extend it');
-    expect(checkRunnable(parsed(BASE), after, new Set(['night']))).toBe('persona "night" is suspended; resume it before running it again');
+    expect(checkRunnable(parsed(BASE), after, new Set(['night']))).toBe('persona "night" is suspended; resume it (personae persona resume night) before running it again');
   });
 });
 

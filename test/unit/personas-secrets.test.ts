@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -123,6 +123,12 @@ describe('secret store', () => {
     rmSync(secretsPath(home));
     symlinkSync(elsewhere, secretsPath(home));
     expect(() => listSecretNames(home)).toThrow(/is a symbolic link/);
+  });
+
+  test.skipIf(process.getuid?.() !== 0)('a secrets file owned by someone else is refused (needs root to set up)', () => {
+    setSecret(home, 'k', 'v');
+    chownSync(secretsPath(home), 12345, 12345);
+    expect(() => listSecretNames(home)).toThrow(/is owned by uid 12345, not you \(uid 0\); refusing to use it\. Fix it with: chown/);
   });
 
   test('a secrets directory open to others is refused on write', () => {

@@ -1,0 +1,154 @@
+// Issue 2's "done means", against the real bwrap, proxy and SQLite, judged
+// from outside the sandbox. Runs as the current user and, under root, as an
+// unprivileged user too.
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chownSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit, cli, makeHome, processesMatching, startRun, testServer, testUsers, type Home, type TestServer } from './harness.js';
+
+for (const as of testUsers()) {
+  describe(`personae run as ${as.label}`, () => {
+    let h: Home;
+    let allowed: TestServer;
+    let denied: TestServer;
+    let hosts: Record<string, string>;
+
+    beforeAll(async () => {
+      h = makeHome(as);
+      allowed = await testServer('allowed-body-7431');
+      denied = await testServer('denied-body-9126');
+      hosts = { PERSONAE_HOSTS: `allowed.test=127.0.0.1:${allowed.port},denied.test=127.0.0.1:${denied.port}` };
+      h.writePersona({
+        name: 'worker',
+        agent: 'shell',
+        execution_mode: 'autonomous',
+        filesystem: { write: ['{workspace}'], read_deny: [h.path('secret'), h.path('loose-secret.txt')] },
+        network: { allow: ['allowed.test'] },
+        credentials: { API_TOKEN: 'secret:worker-token' },
+      });
+      h.writePersona({ name: 'other', agent: 'shell', credentials: { OTHER_TOKEN: 'secret:other-token' } });
+      mkdirSync(h.path('secret'));
+      writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-DIR-5521');
+      writeFileSync(h.path('loose-secret.txt'), 'CANARY-FILE-8832');
+      mkdirSync(h.path('outside'));
+      if (as.uid !== undefined) {
+        for (const p of ['secret', 'secret/canary.txt', 'loose-secret.txt', 'outside']) chownSync(h.path(p), as.uid, as.gid ?? as.uid);
+      }
+      expect((await cli(h, ['secret', 'set', 'worker-token'], { input: 'tok-worker-61825\n' })).code).toBe(0);
+      expect((await cli(h, ['secret', 'set', 'other-token'], { input: 'tok-other-99410\n' })).code).toBe(0);
+    });
+
+    afterAll(async () => {
+      await allowed.close();
+      await denied.close();
+      h.cleanup();
+    });
+
+    it('runs the command, streams its output, exits with its code and records the session', async () => {
+      const r = await cli(h, ['run', 'worker', '--on-behalf-of', 'alice', '--', 'sh', '-c', 'echo out-1; echo err-1 >&2; exit 7']);
+      expect(r.stdout).toBe('out-1\n');
+      expect(r.stderr).toContain('err-1');
+      expect(r.code).toBe(7);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      expect(id).not.toBe('');
+      const events = await audit(h, ['--session', id]);
+      const kinds = events.map((e) => e.kind);
+      expect(kinds).toContain('session.start');
+      expect(kinds).toContain('session.end');
+      expect(events.find((e) => e.kind === 'exec')?.detail.argv).toEqual(['sh', '-c', 'echo out-1; echo err-1 >&2; exit 7']);
+      for (const e of events) {
+        expect(e.persona).toBe('worker');
+        expect(e.on_behalf_of).toBe('alice');
+        expect(e.agent.kind).toBe('shell');
+      }
+      expect(events.find((e) => e.kind === 'session.end')?.detail.exit_code).toBe(7);
+    });
+
+    it('hides denied files and directories', async () => {
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `cat ${h.path('secret', 'canary.txt')}; cat ${h.path('loose-secret.txt')}; ls ${h.path('secret')}; cat ${h.dir}/home/personas/worker.yaml`]);
+      expect(r.stdout).not.toContain('CANARY-DIR-5521');
+      expect(r.stdout).not.toContain('CANARY-FILE-8832');
+      expect(r.stdout).not.toContain('worker-token');
+      expect(r.code).not.toBe(0);
+    });
+
+    it('refuses writes outside the grants, allows them inside, and records file events', async () => {
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `echo in > ${h.workspace}/inside.txt; echo out > ${h.path('outside', 'x.txt')}; echo etc > /etc/personae-test`]);
+      expect(r.code).not.toBe(0);
+      expect(readFileSync(`${h.workspace}/inside.txt`, 'utf8')).toBe('in\n');
+      expect(existsSync(h.path('outside', 'x.txt'))).toBe(false);
+      expect(existsSync('/etc/personae-test')).toBe(false);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const writes = await audit(h, ['--session', id, '--kind', 'fs.write']);
+      expect(writes.map((e) => e.target)).toContain(`${h.workspace}/inside.txt`);
+    });
+
+    it('lets an allowed domain through the proxy and refuses a denied one, DNS and direct connections', async () => {
+      const before = { allowed: allowed.hits.length, denied: denied.hits.length };
+      const script = [
+        'curl -fsS -m 5 http://allowed.test/ok; echo " curl-allowed=$?"',
+        'curl -fsS -m 5 http://denied.test/no; echo " curl-denied=$?"',
+        'curl -sS -m 5 --noproxy "*" http://127.0.0.1:' + allowed.port + '/direct; echo " curl-direct=$?"',
+        'getent hosts example.com; echo " dns=$?"',
+      ].join('; ');
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', script], { env: hosts });
+      expect(r.stdout).toContain('allowed-body-7431 curl-allowed=0');
+      expect(r.stdout).not.toContain('denied-body-9126');
+      expect(r.stdout).toMatch(/curl-denied=(22|56|7)/);
+      expect(r.stdout).not.toContain('curl-direct=0');
+      expect(r.stdout).not.toContain('dns=0');
+      // Judged from outside: the allowed server saw exactly the one proxied request, the denied one nothing.
+      expect(allowed.hits.slice(before.allowed)).toEqual(['GET allowed.test/ok']);
+      expect(denied.hits.length).toBe(before.denied);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const net = await audit(h, ['--session', id, '--kind', 'net.connect']);
+      expect(net.map((e) => [e.target, e.decision])).toEqual(
+        expect.arrayContaining([
+          ['allowed.test:80', 'allow'],
+          ['denied.test:80', 'deny'],
+        ]),
+      );
+      expect(net.every((e) => e.persona === 'worker')).toBe(true);
+    });
+
+    it("passes the persona's own credential, never another persona's secret or the parent's environment", async () => {
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', 'env; echo token=$API_TOKEN'], { env: { PARENT_CANARY: 'parent-3391', LD_PRELOAD: '/tmp/evil.so' } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('token=tok-worker-61825');
+      expect(r.stdout).not.toContain('tok-other-99410');
+      expect(r.stdout).not.toContain('parent-3391');
+      expect(r.stdout).not.toContain('LD_PRELOAD');
+      expect(r.stdout).toContain('GIT_AUTHOR_NAME=Test persona');
+      expect(r.stdout).toContain('PERSONAE_PERSONA=worker');
+      const all = await cli(h, ['audit', '--format', 'jsonl']);
+      expect(all.stdout).toContain('token=');
+      expect(all.stdout).not.toContain('tok-worker-61825');
+    });
+
+    it('stops a session from another terminal with nothing left alive', async () => {
+      const marker = String(470000 + Math.floor(Math.random() * 9999));
+      const script = `sleep ${marker}1 & setsid sleep ${marker}2 & (sleep ${marker}3 &); nohup sleep ${marker}4 >/dev/null 2>&1 & echo ready; sleep ${marker}5`;
+      const run = await startRun(h, ['worker', '--', 'sh', '-c', script]);
+      const deadline = Date.now() + 5000;
+      while (processesMatching(`^sleep ${marker}`).length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(processesMatching(`^sleep ${marker}`).length).toBe(5);
+      const stop = await cli(h, ['stop', run.session.slice(0, 8)]);
+      expect(stop.stderr).toContain('verified');
+      expect(stop.code).toBe(0);
+      const result = await run.done;
+      expect(result.code).not.toBe(0);
+      expect(processesMatching(`^sleep ${marker}`)).toEqual([]);
+      const events = await audit(h, ['--session', run.session, '--kind', 'stop']);
+      expect(events.some((e) => e.detail.verified === true && e.persona === 'worker')).toBe(true);
+    });
+
+    it('lists running sessions with ps', async () => {
+      const run = await startRun(h, ['worker', '--', 'sleep', '30']);
+      const ps = await cli(h, ['ps']);
+      expect(ps.stdout).toContain(run.session);
+      expect(ps.stdout).toContain('worker');
+      await cli(h, ['stop', '--all']);
+      await run.done;
+      expect((await cli(h, ['ps'])).stdout).not.toContain(run.session);
+    });
+  });
+}
