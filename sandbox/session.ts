@@ -254,13 +254,22 @@ export class Session {
   }
 
   private armLimits(): void {
-    const ms = this.options.persona.limits.max_runtime ? parseDuration(this.options.persona.limits.max_runtime) : undefined;
+    const limit = this.options.persona.limits.max_runtime;
+    const ms = limit ? parseDuration(limit) : undefined;
     if (ms === undefined) return;
-    const t = setTimeout(() => {
-      this.limit('max_runtime', `limits.max_runtime: ${this.options.persona.limits.max_runtime}`);
-    }, ms);
-    t.unref();
-    this.cleanups.push(() => clearTimeout(t));
+    const deadline = Date.now() + ms;
+    // setTimeout holds at most ~24.8 days: re-arm in steps until the deadline.
+    const arm = (): void => {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.limit('max_runtime', `limits.max_runtime: ${limit}`);
+        return;
+      }
+      const t = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+      t.unref();
+      this.cleanups.push(() => clearTimeout(t));
+    };
+    arm();
   }
 
   /** A limit was reached: record it and stop. */
