@@ -51,7 +51,8 @@ describe('refusals', () => {
   });
 
   it('a missing bwrap or socat: refuse with the fix, never run unsandboxed', async () => {
-    for (const env of [{ PERSONAE_BWRAP: '/nonexistent/bwrap' }, { PERSONAE_SOCAT: '/nonexistent/socat' }]) {
+    const envs: Record<string, string>[] = [{ PERSONAE_BWRAP: '/nonexistent/bwrap' }, { PERSONAE_SOCAT: '/nonexistent/socat' }];
+    for (const env of envs) {
       const r = await cli(h, ['run', 'ok', ...touch('ran-unsandboxed')], { env });
       expect(r.code).toBe(3);
       expect(oneLine(r.stderr)).toHaveLength(1);
