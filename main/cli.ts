@@ -59,6 +59,25 @@ program
     process.exitCode = await auditCommand(opts);
   });
 
+program
+  .command('approvals')
+  .description('list tool calls waiting for a human decision')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const { approvalsCommand } = await import('./cli/approvals.js');
+    process.exitCode = await approvalsCommand(opts);
+  });
+for (const [name, decision] of [['approve', 'allow'], ['deny', 'deny']] as const) {
+  program
+    .command(name)
+    .argument('<id>', 'approval id from personae approvals')
+    .description(decision === 'allow' ? 'allow a waiting tool call' : 'deny a waiting tool call')
+    .action(async (id: string) => {
+      const { answerCommand } = await import('./cli/approvals.js');
+      process.exitCode = await answerCommand(id, decision);
+    });
+}
+
 const secret = program.command('secret').description("manage personas' credentials (values are never printed)");
 secret
   .command('set')

@@ -4,16 +4,21 @@
 import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { z } from 'zod';
+import type { PendingApproval } from './intercept/approvals.js';
 
 export const ControlRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('stop'), reason: z.enum(['user', 'suspend']).default('user') }),
   z.strictObject({ op: z.literal('status') }),
+  z.strictObject({ op: z.literal('approvals') }),
+  z.strictObject({ op: z.literal('answer'), id: z.string().regex(/^[0-9a-f]{8}$/), decision: z.enum(['allow', 'deny']), by: z.string().min(1).max(200) }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 
 export interface ControlHandlers {
   stop(reason: 'user' | 'suspend'): Promise<{ survivors: readonly number[] }>;
   status(): Record<string, unknown>;
+  approvals(): readonly PendingApproval[];
+  answer(id: string, decision: 'allow' | 'deny', by: string): boolean;
 }
 
 export interface ControlServer {
@@ -50,6 +55,8 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
       return { ok: false, error: 'malformed request' };
     }
     if (parsed.op === 'status') return { ok: true, ...handlers.status() };
+    if (parsed.op === 'approvals') return { ok: true, approvals: handlers.approvals() };
+    if (parsed.op === 'answer') return { ok: handlers.answer(parsed.id, parsed.decision, parsed.by) };
     const r = await handlers.stop(parsed.reason);
     return { ok: r.survivors.length === 0, survivors: r.survivors.length };
   };

@@ -20,6 +20,10 @@ import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
 import type { AgentAdapter } from './intercept/adapter.js';
 import { startControlServer, type ControlServer } from './session-control.js';
+import { Approvals } from './intercept/approvals.js';
+import { startBroker } from './intercept/broker.js';
+import { HookHandler } from './intercept/hook-handler.js';
+import { compileToolRules } from './policy/tool-rules.js';
 import { mark } from './timing.js';
 
 export interface SessionOptions {
@@ -52,6 +56,19 @@ export interface SessionEnd {
 
 export class SessionRefused extends Error {}
 
+/** The hook waits for the broker longer than an approval may take. */
+export function hookTimeoutSeconds(persona: Persona): number {
+  return Math.ceil((parseDuration(persona.limits.approval_timeout) ?? 300_000) / 1000) + 10;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 /** Moves a file out of the workspace into personae's quarantine; returns where it went. */
 function quarantinePath(p: string, dir: string): string | undefined {
   try {
@@ -82,6 +99,11 @@ export class Session {
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private resolveEnd!: (end: SessionEnd) => void;
   private stopResult: StopResult | undefined;
+  approvals!: Approvals;
+  hooks: HookHandler | undefined;
+  /** Telemetry exports (OTLP/HTTP JSON) from the agent, for adapters that cross-check hooks. */
+  onTelemetry: ((path: string, body: string) => void) | undefined;
+  readonly hooksLive = deferred();
 
   private constructor(
     readonly options: SessionOptions,
@@ -145,6 +167,27 @@ export class Session {
     this.cleanups.push(async () => (await watching).close());
 
     mark('fs prepared');
+    // The hook broker: every agent's tool calls (where the agent has hooks) are decided here.
+    this.approvals = new Approvals(this.id, o.persona.name, parseDuration(o.persona.limits.approval_timeout) ?? 300_000);
+    this.cleanups.push(() => this.approvals.close());
+    const hooks = new HookHandler({
+      persona: o.persona,
+      emit: this.emit,
+      rules: compileToolRules(o.persona.tools, { workspace: o.workspace, home: o.personaHome }),
+      approvals: this.approvals,
+      limit: (name, reason) => this.limit(name, reason),
+      stop: (reason) => void this.stop(reason),
+      onLive: () => this.hooksLive.resolve(),
+    });
+    this.hooks = hooks;
+    const brokerSocket = path.join(dir, 'broker.sock');
+    const broker = await startBroker(brokerSocket, {
+      hook: (event, payload) => hooks.handle(event, payload),
+      rejected: (reason, detail) => hooks.reject('broker', reason, detail),
+      otlp: (p, body) => this.onTelemetry?.(p, body),
+    });
+    this.cleanups.push(() => broker.close());
+
     const adapterPlan = await o.adapter.prepare({ session: this, dir });
     this.cleanups.push(() => adapterPlan.close());
 
@@ -178,7 +221,7 @@ export class Session {
       onBehalfOf: o.onBehalfOf,
       personaHome: o.personaHome,
       proxySocket,
-      brokerSocket: adapterPlan.brokerSocket,
+      brokerSocket,
       traceOutput: tracer.path,
       emptyFile,
       fs: fsPrep.plan,
@@ -189,6 +232,7 @@ export class Session {
       extraPath: adapterPlan.extraPath,
       hidden: fsPrep.hidden,
       tools,
+      hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
     };
     mark('tracer ready');
     const plan = planLaunch(req);
@@ -221,6 +265,8 @@ export class Session {
         return r;
       },
       status: () => ({ id: this.id, persona: o.persona.name, pid: this.proc?.pid }),
+      approvals: () => this.approvals.list(),
+      answer: (id, decision, by) => this.approvals.answer(id, decision, by),
     });
     this.cleanups.push(() => control.close());
     await adapterPlan.started?.(this);

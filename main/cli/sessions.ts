@@ -17,11 +17,11 @@ function alive(pid: number | null): boolean {
   }
 }
 
-function controlSocket(id: string): string {
+export function controlSocket(id: string): string {
   return path.join(runDir(home()), id.replace(/-/g, '').slice(0, 12), 'control.sock');
 }
 
-async function runningSessions(): Promise<SessionRecord[]> {
+export async function runningSessions(): Promise<SessionRecord[]> {
   const store = await openStore();
   try {
     return store.listSessions({ running: true }).filter((s) => alive(s.supervisor_pid));

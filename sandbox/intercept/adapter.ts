@@ -11,6 +11,9 @@ export interface AdapterSession {
   limit(name: string, reason: string): void;
   fail(message: string): void;
   stop(reason?: 'stopped' | 'limit' | 'failure'): Promise<unknown>;
+  /** Resolves when the agent's hooks check in with the broker (SessionStart). */
+  readonly hooksLive: { readonly promise: Promise<void> };
+  onTelemetry: ((path: string, body: string) => void) | undefined;
 }
 
 export interface AdapterPlan {
@@ -19,8 +22,6 @@ export interface AdapterPlan {
   readonly env: Readonly<Record<string, string>>;
   readonly roBinds: ReadonlyArray<{ readonly src: string; readonly dest: string }>;
   readonly extraPath: readonly string[];
-  /** Host path of the hook broker's socket, bridged into the sandbox. */
-  readonly brokerSocket?: string;
   /** Called once the sandbox runs (e.g. to arm the hooks-live check). */
   started?(session: AdapterSession): Promise<void> | void;
   close(): Promise<void> | void;

@@ -102,7 +102,11 @@ export class ExecTracer {
       if (r.ppid !== undefined && r.ppid === this.initPid) this.infra.add(r.pid);
       return;
     }
-    if (this.infra.has(r.pid)) return;
+    // personae's own helpers inside the sandbox (the hook command) are not the agent's commands.
+    if (this.infra.has(r.pid) || r.path.startsWith(`${INSIDE.runDir}/`)) {
+      this.infra.add(r.pid);
+      return;
+    }
     this.programs.set(r.pid, r.argv[0] ?? r.path);
     this.emit({
       kind: 'exec',

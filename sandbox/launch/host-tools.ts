@@ -63,5 +63,12 @@ export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
   if (!executable(seccomp)) {
     throw new MissingToolError(`personae: cannot sandbox: the seccomp helper ${seccomp} is missing; run npm run build (needs a C compiler). Nothing was run.`);
   }
-  return { bwrap, socat, strace, seccomp, gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks') };
+  return {
+    bwrap,
+    socat,
+    strace,
+    seccomp,
+    gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks'),
+    hooks: path.join(root, 'sandbox', 'intercept', 'hooks'),
+  };
 }

@@ -12,6 +12,8 @@ export const INSIDE = {
   brokerSocket: '/run/personae/broker.sock',
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
+  hooks: '/run/personae/hooks',
+  hookCommand: '/run/personae/hooks/personae-hook',
   proxyPort: 3128,
   brokerPort: 3129,
 } as const;
@@ -23,6 +25,8 @@ export interface HostTools {
   readonly seccomp: string;
   /** Host directory holding personae's read-only git hooks (commit-msg adds the On-behalf-of trailer). */
   readonly gitHooks: string;
+  /** Host directory holding the agent hook command (personae-hook). */
+  readonly hooks: string;
 }
 
 export interface LaunchRequest {
@@ -49,6 +53,8 @@ export interface LaunchRequest {
   readonly extraPath?: readonly string[];
   readonly hidden: readonly string[];
   readonly tools: HostTools;
+  /** How long the hook command waits for the broker (longer than an approval may wait). */
+  readonly hookTimeoutSeconds?: number;
 }
 
 export interface LaunchPlan {
@@ -124,6 +130,7 @@ export function sandboxEnv(req: LaunchRequest): Record<string, string> {
     PERSONAE_SESSION: req.sessionId,
     PERSONAE_PERSONA: persona.name,
     PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
+    PERSONAE_HOOK_TIMEOUT: String(req.hookTimeoutSeconds ?? 30),
     ...(req.adapterEnv ?? {}),
     ...req.credentials,
   };
@@ -145,6 +152,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   if (req.brokerSocket) add('--ro-bind', req.brokerSocket, INSIDE.brokerSocket);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
+  add('--ro-bind', req.tools.hooks, INSIDE.hooks);
   // The workspace is always visible (read-only unless granted), even inside a hidden home.
   add('--ro-bind', req.workspace, req.workspace);
   // Persona HOME and writable grants, then traps and hidden paths on top of them.

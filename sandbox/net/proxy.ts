@@ -3,7 +3,7 @@
 // plain HTTP forwarding, told apart by the first byte. Every attempt is
 // decided by the persona's network rules and reported exactly once.
 import { chmod, lstat, unlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { CompiledNetworkRules } from './domain-rules.js';
 import type { NetAttempt, NetProtocol } from './gate.js';
@@ -76,14 +76,29 @@ function startsHttp(byte: number): boolean {
   return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
 }
 
+/** True when something accepts connections on the unix socket at `path`. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
 async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
   try {
-    const stat = await lstat(path);
-    if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
-    await unlink(path);
+    isSocket = (await lstat(path)).isSocket();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
   }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
+  if (await socketInUse(path)) throw new Error(`${path} is in use by a running proxy`);
+  await unlink(path);
 }
 
 function listenOn(server: Server, options: EgressProxyOptions): Promise<ProxyEndpoint> {
@@ -162,7 +177,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     socket.setNoDelay(true);
     socket.setTimeout(handshakeTimeoutMs);
     socket.on('timeout', () => socket.destroy());
+    const endedEarly = (): void => {
+      socket.destroy();
+    };
+    socket.once('end', endedEarly);
     socket.once('data', (first: Buffer) => {
+      socket.removeListener('end', endedEarly);
       socket.pause();
       dispatch(socket, first);
     });
@@ -178,7 +198,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const socket of sockets) socket.destroy();
-      http.closeAllConnections();
+      sockets.clear();
+      clients.clear();
     });
     return closing;
   };

@@ -138,8 +138,12 @@ async function connectAndPipe(ctx: TunnelContext, client: Socket, request: Socks
 export function serveSocks5(ctx: TunnelContext, client: Socket, initial: Buffer): void {
   let buffer = initial;
   let stage: 'greeting' | 'request' = 'greeting';
+  const endedEarly = (): void => {
+    client.destroy();
+  };
   const reject = (message: string, reply: Buffer): void => {
     client.removeListener('data', onData);
+    client.removeListener('end', endedEarly);
     ctx.malformed('socks5', message);
     closeSoon(client, reply);
   };
@@ -158,6 +162,7 @@ export function serveSocks5(ctx: TunnelContext, client: Socket, initial: Buffer)
     if (request.kind === 'invalid') return reject(request.message, request.reply);
     if (request.value.command !== 0x01) return reject('only CONNECT is supported', socksReply(SocksReply.commandNotSupported));
     client.removeListener('data', onData);
+    client.removeListener('end', endedEarly);
     client.pause();
     connectAndPipe(ctx, client, request.value, buffer.subarray(request.consumed)).catch(() => client.destroy());
   };
@@ -167,6 +172,7 @@ export function serveSocks5(ctx: TunnelContext, client: Socket, initial: Buffer)
     step();
   }
   client.on('data', onData);
+  client.once('end', endedEarly);
   client.resume();
   step();
 }

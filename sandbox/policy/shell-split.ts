@@ -12,10 +12,12 @@
 //
 // Each part is normalised for matching: quotes and escapes removed
 // (`g\it 'push'` -> `git push`), whitespace collapsed, leading `VAR=value`
-// assignments, redirections and reserved words (`if`, `then`, `!`, `{`, ...)
-// dropped. Words whose text is only known at run time are marked dynamic, and
-// commands that run code we cannot see are marked opaque; tool-bash.ts never
-// lets either widen a permission.
+// assignments (kept aside in `assignments`), redirections and reserved words
+// (`if`, `then`, `!`, `{`, ...) dropped; `for x in ...` headers and function
+// names are dropped once their substitutions are collected. Words whose text
+// is only known at run time are marked dynamic, and commands that run code we
+// cannot see (`bash -c "$X"`, `... | sh`) are marked opaque; tool-bash.ts
+// never lets either widen a permission.
 //
 // The rule: anything this parser cannot read with confidence is an error, never
 // a guess. Unbalanced quotes, parentheses or substitutions, `case` statements,
@@ -34,7 +36,6 @@ export const MAX_SHELL_INPUT = 1024 * 1024;
 
 const RESERVED = new Set(['!', '{', '}', 'if', 'then', 'elif', 'else', 'fi', 'do', 'done', 'while', 'until']);
 const ASSIGNMENT_RE = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
-
 
 export function parseShellCommand(cmd: string): { commands: ShellCommand[] } | { error: string } {
   if (typeof cmd !== 'string') return { error: 'command is not a string' };

@@ -8,8 +8,9 @@
 //                                `*` for all; deny/ask rules also cover
 //                                subdomains of an exact domain
 //   mcp__server / __tool / __*   the server's tools, one tool, a wildcard
+//   Task(name), Agent(name)      the subagent_type
 //   anything else                the bare tool name
-// A specifier this module cannot interpret (`WebSearch(foo)`, `Task(x)`,
+// A specifier this module cannot interpret (`WebSearch(foo)`, `Skill(x)`,
 // `WebFetch(https://x/*)`) matches EVERY call of that tool when it is a deny or
 // ask rule and none when it is an allow rule; so does a rule that fails to
 // parse (every call of every tool, when even its tool name is unreadable).
@@ -43,6 +44,7 @@ export interface ToolRuleContext {
 type Other =
   | { readonly kind: 'tool' } // bare name, or a specifier we cannot interpret (see the file comment)
   | { readonly kind: 'domain'; readonly domain: string }
+  | { readonly kind: 'field'; readonly field: string; readonly value: string } // Task(explore): input.subagent_type
   | { readonly kind: 'anything' }; // a rule whose tool name is unreadable
 
 interface OtherRule {
@@ -99,6 +101,8 @@ export function compileToolRules(tools: ToolRuleLists, ctx: ToolRuleContext): Co
       } else if (tool === 'WebFetch' && specifier !== undefined && specifier.startsWith('domain:')) {
         const domain = normalizeHost(specifier.slice('domain:'.length));
         other.push({ list, source, tool, specifier, target: { kind: 'domain', domain } });
+      } else if ((tool === 'Task' || tool === 'Agent') && specifier !== undefined) {
+        other.push({ list, source, tool, specifier, target: { kind: 'field', field: 'subagent_type', value: specifier } });
       } else {
         if (specifier !== undefined) {
           const effect = list === 'allow' ? 'the rule never matches' : 'it matches every call of the tool';
@@ -133,6 +137,7 @@ function otherMatches(rule: OtherRule, tool: string, input: Record<string, unkno
   if (rule.target.kind === 'anything') return true;
   if (!toolNameMatches(rule.tool, tool)) return false;
   if (rule.target.kind === 'tool') return true;
+  if (rule.target.kind === 'field') return input[rule.target.field] === rule.target.value;
   const url = input.url;
   if (typeof url !== 'string' || url.length > MAX_INPUT_STRING) return { error: 'malformed input: WebFetch.url must be a string' };
   let host: string;

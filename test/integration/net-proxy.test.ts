@@ -354,6 +354,7 @@ describe('egress proxy over a unix socket', { timeout: 15_000 }, () => {
     await first.close();
     const second = await startEgressProxy({ rules: compileNetworkRules([], []), socketPath: stalePath, onEvent: () => undefined });
     expect(existsSync(stalePath)).toBe(true);
+    await expect(startEgressProxy({ rules: compileNetworkRules([], []), socketPath: stalePath, onEvent: () => undefined })).rejects.toThrow(/in use/);
     await second.close();
     const filePath = join(dir, 'not-a-socket');
     rmSync(filePath, { force: true });

@@ -1,0 +1,95 @@
+// The hook command and broker, end to end inside the real sandbox, driven by a
+// plain shell "agent" that speaks Claude Code's hook protocol. Judged from
+// outside: exit codes, what the agent is told, and the audit log.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audit, cli, makeHome, startRun, type Home } from './harness.js';
+
+const HOOK = '/run/personae/hooks/personae-hook';
+const call = (event: string, payload: unknown): string =>
+  `printf '%s' '${JSON.stringify(payload).replace(/'/g, `'\\''`)}' | ${HOOK} ${event}; echo " rc=$?"`;
+const bash = (command: string): unknown => ({ session_id: 'claimed-other-session', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command } });
+
+describe('hook broker', () => {
+  let h: Home;
+  beforeAll(() => {
+    h = makeHome();
+    h.writePersona({
+      name: 'hooked',
+      agent: 'shell',
+      execution_mode: 'autonomous',
+      filesystem: { write: ['{workspace}'] },
+      tools: { deny: ['Bash(git push:*)', 'WebFetch(domain:evil.example.com)'], ask: ['Bash(npm publish:*)'] },
+      limits: { approval_timeout: '3s', drift_threshold: 3, on_drift: 'stop' },
+    });
+  });
+  afterAll(() => h.cleanup());
+
+  it('allows, denies with the rule as reason, and denies bad input', async () => {
+    const script = [
+      call('PreToolUse', bash('ls -la')),
+      call('PreToolUse', bash('echo hi && git push origin main')),
+      call('PreToolUse', { tool_name: 'WebFetch', tool_input: { url: 'https://evil.example.com/x', prompt: 'p' } }),
+      `printf 'not json' | ${HOOK} PreToolUse; echo " rc=$?"`,
+      `head -c 1100000 /dev/zero | tr '\\0' a | ${HOOK} PreToolUse; echo " rc=$?"`,
+      `printf '{"tool_name":"Bash","tool_input":{"command":"\\377\\376"}}' | ${HOOK} PreToolUse; echo " rc=$?"`,
+      `printf '{}' | PERSONAE_BROKER_PORT=9 ${HOOK} PreToolUse; echo " rc=$?"`,
+    ].join('\n');
+    const r = await cli(h, ['run', 'hooked', '--', 'bash', '-c', script]);
+    const out = r.stdout + r.stderr;
+    const rcs = [...r.stdout.matchAll(/ rc=(\d+)/g)].map((m) => Number(m[1]));
+    expect(rcs).toEqual([0, 2, 2, 2, 2, 2, 2]);
+    expect(r.stdout).toContain('"permissionDecision":"allow"');
+    expect(out).toContain('tools.deny: Bash(git push:*)');
+    expect(out).toContain('tools.deny: WebFetch(domain:evil.example.com)');
+    expect(out).toContain('malformed hook payload');
+    expect(out).toContain('too large');
+    expect(out).toContain('not valid UTF-8');
+    expect(out).toContain('broker is unreachable');
+    const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+    const calls = await audit(h, ['--session', id, '--kind', 'tool.call']);
+    expect(calls.map((e) => [e.tool, e.decision])).toEqual(
+      expect.arrayContaining([
+        ['Bash', 'allow'],
+        ['Bash', 'deny'],
+        ['WebFetch', 'deny'],
+      ]),
+    );
+    expect(calls.every((e) => e.persona === 'hooked' && e.session === id)).toBe(true);
+    expect(calls.find((e) => e.decision === 'deny' && e.tool === 'Bash')?.reason).toBe('tools.deny: Bash(git push:*)');
+    expect(calls.filter((e) => e.tool === null && e.decision === 'deny').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('an ask waits for a human: approved from another terminal', async () => {
+    const run = await startRun(h, ['hooked', '--', 'bash', '-c', call('PreToolUse', bash('npm publish --tag next'))]);
+    let id = '';
+    const deadline = Date.now() + 8000;
+    while (!id && Date.now() < deadline) {
+      const list = await cli(h, ['approvals', '--json']);
+      id = (JSON.parse(list.stdout || '[]') as Array<{ id: string; session: string }>).find((a) => a.session === run.session)?.id ?? '';
+    }
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    expect((await cli(h, ['approve', id])).code).toBe(0);
+    const r = await run.done;
+    expect(r.stdout).toContain('"permissionDecision":"allow"');
+    expect(r.stdout).toContain(' rc=0');
+    const approvals = await audit(h, ['--session', run.session, '--kind', 'approval']);
+    expect(approvals[0]?.decision).toBe('allow');
+    expect(approvals[0]?.reason).toMatch(/^approved by /);
+  });
+
+  it('an unanswered ask is denied after the timeout', async () => {
+    const r = await cli(h, ['run', 'hooked', '--', 'bash', '-c', call('PreToolUse', bash('npm publish'))]);
+    expect(r.stdout).toContain(' rc=2');
+    expect(r.stderr).toContain('no answer within limits.approval_timeout (3s)');
+  });
+
+  it('repeated identical denied calls are drift: the session is stopped', async () => {
+    const again = call('PreToolUse', bash('git push'));
+    const r = await cli(h, ['run', 'hooked', '--', 'bash', '-c', `${again}; ${again}; ${again}; sleep 20; echo not-stopped`]);
+    expect(r.stdout).not.toContain('not-stopped');
+    const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+    const drift = await audit(h, ['--session', id, '--kind', 'drift']);
+    expect(drift).toHaveLength(1);
+    expect((await audit(h, ['--session', id, '--kind', 'limit']))[0]?.target).toBe('drift');
+  });
+});
