@@ -11,7 +11,7 @@ import type { Persona } from '../personas/schema.js';
 import { getSecrets } from '../personas/secrets.js';
 import { listSuspended } from '../personas/suspended.js';
 import type { AuditStore } from '../sandbox/audit/store.js';
-import { adapterFor } from '../sandbox/intercept/adapters.js';
+import { adapterFor, hookTimeoutSeconds } from '../sandbox/intercept/adapters.js';
 import { findHostTools, MissingToolError } from '../sandbox/launch/host-tools.js';
 import type { StdioMode } from '../sandbox/launch/spawn.js';
 import { parseHostMap, type HostMapTarget } from '../sandbox/net/host-map.js';
@@ -134,7 +134,7 @@ export function sessionOptions(
     credentials: p.credentials,
     store: io.store,
     stdio: io.stdio,
-    adapter: adapterFor(p.persona, { workspace: p.workspace }),
+    adapter: adapterFor(p.persona, { workspace: p.workspace, personaHome: personaHomeDir(p.home, p.persona.name), hookTimeoutSeconds: hookTimeoutSeconds(p.persona) }),
     hostMap: p.hostMap,
     ...(io.sessionId !== undefined ? { sessionId: io.sessionId } : {}),
   };

@@ -24,6 +24,7 @@ import { Approvals } from './intercept/approvals.js';
 import { startBroker } from './intercept/broker.js';
 import { HookHandler } from './intercept/hook-handler.js';
 import { compileToolRules } from './policy/tool-rules.js';
+import { hookTimeoutSeconds } from './intercept/adapters.js';
 import { mark } from './timing.js';
 
 export interface SessionOptions {
@@ -55,11 +56,6 @@ export interface SessionEnd {
 }
 
 export class SessionRefused extends Error {}
-
-/** The hook waits for the broker longer than an approval may take. */
-export function hookTimeoutSeconds(persona: Persona): number {
-  return Math.ceil((parseDuration(persona.limits.approval_timeout) ?? 300_000) / 1000) + 10;
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -104,6 +100,10 @@ export class Session {
   /** Telemetry exports (OTLP/HTTP JSON) from the agent, for adapters that cross-check hooks. */
   onTelemetry: ((path: string, body: string) => void) | undefined;
   readonly hooksLive = deferred();
+
+  decided(toolUseId: string): boolean {
+    return this.hooks?.decided(toolUseId) ?? false;
+  }
 
   private constructor(
     readonly options: SessionOptions,
@@ -217,7 +217,7 @@ export class Session {
       persona: o.persona,
       sessionId: this.id,
       workspace: o.workspace,
-      command: o.command,
+      command: adapterPlan.rewriteCommand ? adapterPlan.rewriteCommand(o.command) : o.command,
       onBehalfOf: o.onBehalfOf,
       personaHome: o.personaHome,
       proxySocket,

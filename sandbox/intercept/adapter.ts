@@ -14,6 +14,8 @@ export interface AdapterSession {
   /** Resolves when the agent's hooks check in with the broker (SessionStart). */
   readonly hooksLive: { readonly promise: Promise<void> };
   onTelemetry: ((path: string, body: string) => void) | undefined;
+  /** Did personae decide this tool call (by the agent's tool_use_id)? */
+  decided(toolUseId: string): boolean;
 }
 
 export interface AdapterPlan {
@@ -24,6 +26,8 @@ export interface AdapterPlan {
   readonly extraPath: readonly string[];
   /** Called once the sandbox runs (e.g. to arm the hooks-live check). */
   started?(session: AdapterSession): Promise<void> | void;
+  /** Adds the agent's own flags to the command (and refuses flags that would weaken interception). */
+  rewriteCommand?(command: readonly string[]): string[];
   close(): Promise<void> | void;
 }
 

@@ -1,13 +1,28 @@
 // Picks the adapter for a persona's agent kind.
-import type { Persona } from '../../personas/schema.js';
+import { parseDuration, type Persona } from '../../personas/schema.js';
 import { shellAdapter, type AgentAdapter } from './adapter.js';
+import { claudeAdapter } from './claude.js';
 
-export function adapterFor(persona: Persona, _ctx: { readonly workspace: string }): AgentAdapter {
+export interface AdapterContext {
+  readonly workspace: string;
+  readonly personaHome: string;
+  readonly hookTimeoutSeconds: number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export function adapterFor(persona: Persona, ctx: AdapterContext): AgentAdapter {
   switch (persona.agent) {
-    case 'shell':
     case 'claude':
+      return claudeAdapter(persona, ctx);
+    case 'shell':
     case 'codex':
     case 'gemini':
+      // codex and gemini: shell-level interception (exec tracing, the sandbox) until their adapters land.
       return { ...shellAdapter, kind: persona.agent };
   }
+}
+
+/** The hook waits for the broker longer than an approval may take. */
+export function hookTimeoutSeconds(persona: Persona): number {
+  return Math.ceil((parseDuration(persona.limits.approval_timeout) ?? 300_000) / 1000) + 10;
 }

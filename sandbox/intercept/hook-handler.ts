@@ -63,6 +63,7 @@ function oneLine(s: string): string {
 
 export class HookHandler {
   private calls = 0;
+  private readonly decidedIds = new Set<string>();
   private paused = false;
   private readonly drift: DriftTracker;
 
@@ -106,6 +107,7 @@ export class HookHandler {
     const target = targetOf(tool, input);
     const base = { tool, target, detail: { input: clip(input), tool_use_id: p.tool_use_id ?? null, agent_session: p.session_id ?? null } };
     this.calls += 1;
+    if (p.tool_use_id !== undefined && this.decidedIds.size < 100_000) this.decidedIds.add(p.tool_use_id);
     const max = this.ctx.persona.limits.max_tool_calls;
     if (max !== undefined && this.calls > max) {
       const reason = `limits.max_tool_calls: ${max}`;
@@ -128,7 +130,9 @@ export class HookHandler {
     const key = DriftTracker.key(tool, input);
     if (decision === 'deny') {
       this.noteFailure(key, tool, target);
-      return { code: 2, body: oneLine(`personae denied this call (${reason}). Do not retry it; choose another approach or stop.`) };
+      const text = oneLine(`personae denied this call (${reason}). Do not retry it; choose another approach or stop.`);
+      const json = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: text } });
+      return { code: 2, body: `${json}\t${text}` };
     }
     return {
       code: 0,
@@ -170,6 +174,10 @@ export class HookHandler {
     });
     if (action === 'stop') this.ctx.limit('drift', `limits.on_drift: stop after ${v.count} identical failing calls`);
     else this.paused = true;
+  }
+
+  decided(toolUseId: string): boolean {
+    return this.decidedIds.has(toolUseId);
   }
 
   get toolCalls(): number {

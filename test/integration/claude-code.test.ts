@@ -1,0 +1,98 @@
+// The real Claude Code CLI, inside the real sandbox, driven by a scripted fake
+// Messages API. Judged from outside: which files exist, what the model was
+// told (the tool_result Claude Code sent back), which processes are left, and
+// the audit log.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
+import { audit, cli, makeHome, processesMatching, testServer, type Home, type TestServer } from './harness.js';
+
+describe('Claude Code as a persona', () => {
+  let h: Home;
+  let fake: FakeAnthropic;
+  let denied: TestServer;
+  let result: Awaited<ReturnType<typeof cli>>;
+  let session = '';
+
+  beforeAll(async () => {
+    h = makeHome();
+    denied = await testServer('denied-body');
+    mkdirSync(h.path('secret'));
+    writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-CLAUDE-4417');
+    const ws = h.workspace;
+    fake = await startFakeAnthropic([
+      { toolUse: { name: 'Bash', input: { command: `echo allowed-ran > ${ws}/allowed.txt` } } },
+      { toolUse: { name: 'Bash', input: { command: 'git push origin main' } } },
+      { toolUse: { name: 'Bash', input: { command: 'curl -fsS -m 5 http://denied.test/' } } },
+      { toolUse: { name: 'Write', input: { file_path: `${ws}/inside.txt`, content: 'inside\n' } } },
+      { toolUse: { name: 'Write', input: { file_path: '/etc/personae-claude-evil.txt', content: 'evil\n' } } },
+      { toolUse: { name: 'Read', input: { file_path: h.path('secret', 'canary.txt') } } },
+      { toolUse: { name: 'WebFetch', input: { url: 'https://evil.example.com/x', prompt: 'summarize' } } },
+      { toolUse: { name: 'Bash', input: { command: 'sleep 86399 &' } } },
+      { text: 'done' },
+    ]);
+    h.writePersona({
+      name: 'claude-dev',
+      agent: 'claude',
+      execution_mode: 'autonomous',
+      filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
+      network: { allow: ['allowed.test'] },
+      credentials: { ANTHROPIC_API_KEY: 'secret:anthropic' },
+      tools: { deny: ['Bash(git push:*)', 'WebFetch(domain:evil.example.com)'] },
+    });
+    expect((await cli(h, ['secret', 'set', 'anthropic'], { input: 'sk-test-key-5532' })).code).toBe(0);
+    result = await cli(h, ['run', 'claude-dev', '--', 'claude', '-p', 'do the work', '--output-format', 'stream-json', '--verbose'], {
+      env: { PERSONAE_HOSTS: `model.test=127.0.0.1:${fake.port},denied.test=127.0.0.1:${denied.port}`, PERSONAE_ANTHROPIC_BASE_URL: 'http://model.test' },
+      timeoutMs: 90_000,
+    });
+    session = /session ([0-9a-f-]{36})/.exec(result.stderr)?.[1] ?? '';
+  }, 120_000);
+
+  afterAll(async () => {
+    await fake.close();
+    await denied.close();
+    h.cleanup();
+  });
+
+  const told = (name: string, match: string): { content: string; isError: boolean } | undefined =>
+    fake.toolResults().find((r) => r.name === name && JSON.stringify(r.input).includes(match));
+
+  it('runs to the end and ran what was allowed', () => {
+    expect(result.code, result.stderr).toBe(0);
+    expect(fake.toolResults().length).toBe(8);
+    expect(readFileSync(`${h.workspace}/allowed.txt`, 'utf8')).toBe('allowed-ran\n');
+    expect(readFileSync(`${h.workspace}/inside.txt`, 'utf8')).toBe('inside\n');
+  });
+
+  it('blocked what was denied, and told the model why', () => {
+    expect(told('Bash', 'git push')?.isError).toBe(true);
+    expect(told('Bash', 'git push')?.content).toContain('tools.deny: Bash(git push:*)');
+    expect(told('WebFetch', 'evil.example.com')?.isError).toBe(true);
+    expect(told('WebFetch', 'evil.example.com')?.content).toContain('tools.deny: WebFetch(domain:evil.example.com)');
+    expect(told('Bash', 'curl')?.content).not.toContain('denied-body');
+    expect(denied.hits).toEqual([]);
+    expect(existsSync('/etc/personae-claude-evil.txt')).toBe(false);
+    expect(told('Read', 'canary')?.content ?? '').not.toContain('CANARY-CLAUDE-4417');
+  });
+
+  it('leaves no background process alive', () => {
+    expect(processesMatching('^sleep 86399')).toEqual([]);
+  });
+
+  it('records every call with the persona, the agent and its version', async () => {
+    const events = await audit(h, ['--session', session]);
+    const calls = events.filter((e) => e.kind === 'tool.call');
+    expect(calls.map((e) => e.tool)).toEqual(['Bash', 'Bash', 'Bash', 'Write', 'Write', 'Read', 'WebFetch', 'Bash']);
+    expect(calls.filter((e) => e.decision === 'deny').map((e) => e.reason)).toEqual(['tools.deny: Bash(git push:*)', 'tools.deny: WebFetch(domain:evil.example.com)']);
+    for (const e of events) {
+      expect(e.persona).toBe('claude-dev');
+      expect(e.agent.kind).toBe('claude');
+      expect(e.agent.version).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+    expect(events.some((e) => e.kind === 'session.ready')).toBe(true);
+    expect(events.some((e) => e.kind === 'net.connect' && e.target === 'denied.test:80' && e.decision === 'deny')).toBe(true);
+    expect(events.some((e) => e.kind === 'exec' && e.target?.includes('git push') === true)).toBe(false);
+    expect(events.filter((e) => e.kind === 'bypass')).toEqual([]);
+    expect(JSON.stringify(events)).not.toContain('sk-test-key-5532');
+  });
+});
