@@ -91,7 +91,7 @@ export class ExecTracer {
       return;
     }
     if (!this.agentStarted) {
-      if (r.argv[3] === 'personae-init' && r.path === '/bin/sh') {
+      if (r.argv[3] === 'personae-init' && r.path === INSIDE.realSh) {
         this.initPid = r.pid;
         return;
       }

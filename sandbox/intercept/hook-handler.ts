@@ -73,6 +73,7 @@ export class HookHandler {
 
   /** Handles one hook call; never throws (a failure is a deny with an event). */
   async handle(event: string, raw: string): Promise<HookReply> {
+    if (event === 'Shell') return this.shellCommand(raw);
     let payload: Payload;
     try {
       payload = PayloadSchema.parse(JSON.parse(raw));
@@ -138,6 +139,22 @@ export class HookHandler {
       code: 0,
       body: JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow', permissionDecisionReason: oneLine(`personae: ${reason}`) } }),
     };
+  }
+
+  /**
+   * Shell-level interception: a `sh -c`/`bash -c` command string inside the
+   * sandbox, whatever the agent. Only deny rules stop it here (allow and ask
+   * are the agent-level hook's business); a command that might match a deny
+   * rule once expanded is refused too.
+   */
+  private shellCommand(command: string): HookReply {
+    const d = decideToolCall(this.ctx.rules, { tool: 'Bash', input: { command } }, 'autonomous');
+    const denied = d.decision === 'deny' || (d.decision === 'ask' && d.reason.startsWith('tools.deny'));
+    if (!denied) return { code: 0, body: '{}' };
+    const target = targetOf('Bash', { command });
+    this.ctx.emit({ kind: 'tool.call', tool: 'Shell', target, decision: 'deny', reason: d.reason, detail: { layer: 'shell', command: clip(command) } });
+    this.noteFailure(DriftTracker.key('Shell', command), 'Shell', target);
+    return { code: 2, body: oneLine(`denied by the persona (${d.reason})`) };
   }
 
   private postToolUse(event: string, p: Payload): HookReply {

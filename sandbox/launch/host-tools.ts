@@ -1,6 +1,6 @@
 // Finds the host programs a sandbox needs. Missing ones are a refusal with the
 // fix, never a fallback to running unsandboxed.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostTools } from './plan.js';
@@ -37,6 +37,17 @@ export function which(name: string, envPath = process.env.PATH ?? ''): string | 
   return undefined;
 }
 
+function realShell(name: string): string {
+  for (const dir of ['/usr/bin', '/bin']) {
+    try {
+      return realpathSync(path.join(dir, name));
+    } catch {
+      // try the next
+    }
+  }
+  throw new MissingToolError(`personae: cannot sandbox: no ${name} found in /usr/bin or /bin. Nothing was run.`);
+}
+
 const INSTALL_HINT = 'install it with: sudo apt-get install -y bubblewrap socat strace (Debian/Ubuntu) or sudo dnf install -y bubblewrap socat strace (Fedora)';
 
 /** Resolves every host tool or throws MissingToolError naming what is missing and how to install it. */
@@ -70,5 +81,6 @@ export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
     seccomp,
     gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks'),
     hooks: path.join(root, 'sandbox', 'intercept', 'hooks'),
+    shells: { bash: realShell('bash'), sh: realShell('sh') },
   };
 }

@@ -13,6 +13,8 @@ export const INSIDE = {
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
+  realBash: '/run/personae/bin/bash',
+  realSh: '/run/personae/bin/sh',
   hookCommand: '/run/personae/hooks/personae-hook',
   proxyPort: 3128,
   brokerPort: 3129,
@@ -25,8 +27,10 @@ export interface HostTools {
   readonly seccomp: string;
   /** Host directory holding personae's read-only git hooks (commit-msg adds the On-behalf-of trailer). */
   readonly gitHooks: string;
-  /** Host directory holding the agent hook command (personae-hook). */
+  /** Host directory holding the agent hook command (personae-hook) and the shell wrapper. */
   readonly hooks: string;
+  /** The host's real shells (symlinks resolved), replaced inside by the shell wrapper. */
+  readonly shells: { readonly bash: string; readonly sh: string };
 }
 
 export interface LaunchRequest {
@@ -153,6 +157,10 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);
+  // Shell-level interception: the real shells move aside, the wrapper takes their place.
+  add('--ro-bind', req.tools.shells.bash, INSIDE.realBash, '--ro-bind', req.tools.shells.sh, INSIDE.realSh);
+  const wrapper = `${req.tools.hooks}/shell-wrapper`;
+  add('--ro-bind', wrapper, req.tools.shells.bash, '--ro-bind', wrapper, req.tools.shells.sh);
   // The workspace is always visible (read-only unless granted), even inside a hidden home.
   add('--ro-bind', req.workspace, req.workspace);
   // Persona HOME and writable grants, then traps and hidden paths on top of them.
@@ -183,7 +191,7 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',
-    '/bin/sh', '-c', initScript(req.brokerSocket !== undefined), 'personae-init', ...req.command,
+    INSIDE.realSh, '-c', initScript(req.brokerSocket !== undefined), 'personae-init', ...req.command,
   ];
   return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
 }

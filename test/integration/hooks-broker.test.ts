@@ -1,6 +1,8 @@
 // The hook command and broker, end to end inside the real sandbox, driven by a
 // plain shell "agent" that speaks Claude Code's hook protocol. Judged from
 // outside: exit codes, what the agent is told, and the audit log.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit, cli, makeHome, startRun, type Home } from './harness.js';
 
@@ -57,6 +59,23 @@ describe('hook broker', () => {
     expect(calls.every((e) => e.persona === 'hooked' && e.session === id)).toBe(true);
     expect(calls.find((e) => e.decision === 'deny' && e.tool === 'Bash')?.reason).toBe('tools.deny: Bash(git push:*)');
     expect(calls.filter((e) => e.tool === null && e.decision === 'deny').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('shell-level interception: a denied command run through a shell never runs, whatever the agent', async () => {
+    // The agent's own script (not a -c string) runs; the shells it starts with -c are checked.
+    const script = `sh -c 'echo plain-ok'; echo " rc=$?"\nbash -c 'cd /tmp && git push origin main && touch /tmp/pushed'; echo " rc=$?"\nsh -c "echo \\$(git push)"; echo " rc=$?"\n`;
+    writeFileSync(path.join(h.workspace, 'agent.sh'), script);
+    const r = await cli(h, ['run', 'hooked', '--', 'bash', 'agent.sh']);
+    expect(r.stdout).toContain('plain-ok');
+    const rcs = [...r.stdout.matchAll(/ rc=(\d+)/g)].map((m) => Number(m[1]));
+    expect(rcs).toEqual([0, 126, 126]);
+    expect(r.stderr).toContain('denied by the persona (tools.deny: Bash(git push:*))');
+    const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+    const calls = await audit(h, ['--session', id, '--kind', 'tool.call']);
+    expect(calls.filter((e) => e.tool === 'Shell' && e.decision === 'deny')).toHaveLength(2);
+    const execs = await audit(h, ['--session', id, '--kind', 'exec']);
+    expect(execs.some((e) => (e.detail.argv as string[])[0] === 'git')).toBe(false);
+    expect(execs.some((e) => e.target === "sh -c 'echo plain-ok'")).toBe(true);
   });
 
   it('an ask waits for a human: approved from another terminal', async () => {

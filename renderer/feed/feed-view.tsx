@@ -1,0 +1,110 @@
+// The audit feed: a virtualized list over the bounded buffer (only the
+// visible rows exist in the DOM), following the live tail while the user is
+// at the bottom, paging older events in near the top.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useLayoutEffect, useRef } from 'react';
+import type { ApiEvent } from '../../main/api/contract.js';
+import { clockTime, decisionLabel } from '../ui/format.js';
+import { PersonaChip } from '../ui/persona-chip.js';
+import type { Feed } from './use-feed.js';
+
+export const ROW_HEIGHT = 26;
+
+const Row = memo(function Row({ e }: { e: ApiEvent }) {
+  const d = decisionLabel(e.decision);
+  return (
+    <div className={`feed-row${e.decision === 'deny' ? ' is-denied' : ''}`} data-kind={e.kind} data-decision={d || undefined} data-id={e.id}>
+      <span className="c-time">{clockTime(e.ts)}</span>
+      <span className="c-persona"><PersonaChip name={e.persona} /></span>
+      <span className="c-kind">{e.kind}</span>
+      <span className="c-tool" title={e.tool ?? ''}>{e.tool ?? ''}</span>
+      <span className="c-target" title={e.target ?? ''}>{e.target ?? ''}</span>
+      <span className={`c-decision d-${d || 'none'}`}>{d}</span>
+      <span className="c-reason" title={e.reason ?? ''}>{e.reason ?? ''}</span>
+    </div>
+  );
+});
+
+export function FeedView({ feed, label }: { feed: Feed; label: string }) {
+  const items = feed.buffer.items;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  const prev = useRef<{ first: string | undefined }>({ first: undefined });
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    getItemKey: (i) => items[i]?.id ?? i,
+  });
+
+  // Keep the user's place when rows are dropped from or prepended to the start; follow the tail otherwise.
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const first = items[0]?.id;
+    const was = prev.current.first;
+    prev.current.first = first;
+    if (following.current) {
+      el.scrollTop = el.scrollHeight;
+      feed.droppedRef.current = 0;
+      return;
+    }
+    if (was === undefined || first === was) return;
+    if (feed.droppedRef.current > 0) {
+      el.scrollTop -= feed.droppedRef.current * ROW_HEIGHT;
+      feed.droppedRef.current = 0;
+    } else {
+      const idx = items.findIndex((e, i) => i < 20_000 && e.id === was);
+      if (idx > 0) el.scrollTop += idx * ROW_HEIGHT;
+    }
+  }, [feed.version, items, feed.droppedRef]);
+
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const onScroll = (): void => {
+      following.current = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT * 2;
+      if (el.scrollTop < ROW_HEIGHT * 40) feed.loadOlder();
+    };
+    el.addEventListener('scroll', onScroll, { passive: true });
+    return () => el.removeEventListener('scroll', onScroll);
+  }, [feed]);
+
+  return (
+    <div className="feed" aria-label={label}>
+      <div className="feed-head feed-row">
+        <span className="c-time">time</span>
+        <span className="c-persona">persona</span>
+        <span className="c-kind">kind</span>
+        <span className="c-tool">tool</span>
+        <span className="c-target">target</span>
+        <span className="c-decision">decision</span>
+        <span className="c-reason">reason</span>
+      </div>
+      {feed.buffer.hasOlder && <div className="feed-note">{feed.loadingOlder ? 'loading older events…' : 'scroll up for older events'}</div>}
+      <div className="feed-scroll" ref={scrollRef} data-testid="feed-scroll">
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualizer.getVirtualItems().map((v) => {
+            const e = items[v.index];
+            return e === undefined ? null : (
+              <div key={v.key} className="feed-slot" style={{ transform: `translateY(${v.start}px)` }}>
+                <Row e={e} />
+              </div>
+            );
+          })}
+        </div>
+        {items.length === 0 && <p className="empty">No events yet.</p>}
+      </div>
+      <div className="feed-foot">
+        <span data-testid="feed-count">{items.length.toLocaleString()} events</span>
+        {feed.buffer.detached && (
+          <button type="button" className="link" onClick={feed.jumpToLatest}>
+            {feed.buffer.missed.toLocaleString()} newer events — jump to latest
+          </button>
+        )}
+        {feed.error && <span className="error-text">{feed.error}</span>}
+      </div>
+    </div>
+  );
+}

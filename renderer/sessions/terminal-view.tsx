@@ -1,0 +1,84 @@
+// The agent's terminal: xterm.js on the session's PTY over a WebSocket.
+// Input and resize go back; output arrives batched by the backend.
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import { useEffect, useRef, useState } from 'react';
+import { routes, TerminalServerMessageSchema, type TerminalClientMessage } from '../../main/api/contract.js';
+import { socketTarget } from '../api/client.js';
+
+export function TerminalView({ sessionId }: { sessionId: string }) {
+  const host = useRef<HTMLDivElement>(null);
+  const [status, setStatus] = useState('connecting…');
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const term = new Terminal({
+      fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace',
+      fontSize: 13,
+      scrollback: 5000,
+      cursorBlink: true,
+      theme: { background: '#1b1f27', foreground: '#d8dee9' },
+    });
+    const fit = new FitAddon();
+    term.loadAddon(fit);
+    term.open(el);
+    let ws: WebSocket | undefined;
+    let closed = false;
+    let retry: number | undefined;
+    const send = (m: TerminalClientMessage): void => {
+      if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
+    };
+    const connect = (): void => {
+      const { url, protocols } = socketTarget(routes.sessionTerminal(sessionId));
+      ws = new WebSocket(url, protocols);
+      ws.onopen = () => {
+        setStatus('');
+        send({ type: 'resize', cols: term.cols, rows: term.rows });
+      };
+      ws.onmessage = (ev: MessageEvent<string>) => {
+        const msg = TerminalServerMessageSchema.safeParse(JSON.parse(ev.data));
+        if (!msg.success) return;
+        if (msg.data.type === 'replay') {
+          term.reset();
+          term.write(msg.data.data);
+        } else if (msg.data.type === 'output') term.write(msg.data.data);
+        else setStatus(`exited with code ${msg.data.code}`);
+      };
+      ws.onclose = (ev) => {
+        if (closed) return;
+        if (ev.code === 1013) retry = window.setTimeout(connect, 500);
+        else setStatus((s) => s || 'terminal closed');
+      };
+    };
+    connect();
+    const input = term.onData((data) => send({ type: 'input', data }));
+    const resize = (): void => {
+      try {
+        fit.fit();
+      } catch {
+        return;
+      }
+      send({ type: 'resize', cols: Math.max(10, term.cols), rows: Math.max(5, term.rows) });
+    };
+    const ro = new ResizeObserver(() => resize());
+    ro.observe(el);
+    resize();
+    return () => {
+      closed = true;
+      window.clearTimeout(retry);
+      ro.disconnect();
+      input.dispose();
+      ws?.close();
+      term.dispose();
+    };
+  }, [sessionId]);
+
+  return (
+    <div className="terminal-wrap">
+      <div className="terminal" ref={host} data-testid="terminal" />
+      {status && <div className="terminal-status">{status}</div>}
+    </div>
+  );
+}

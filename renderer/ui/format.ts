@@ -1,0 +1,54 @@
+// Small display helpers.
+import type { ApiEvent, SessionInfo } from '../../main/api/contract.js';
+
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+export function dateTime(iso: string | null): string {
+  if (iso === null) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** allowed / denied / waiting, as the feed shows a decision. */
+export function decisionLabel(d: ApiEvent['decision']): string {
+  return d === 'allow' ? 'allowed' : d === 'deny' ? 'denied' : d === 'ask' ? 'waiting' : '';
+}
+
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export function stateLabel(s: SessionInfo): string {
+  switch (s.state) {
+    case 'running':
+      return 'running';
+    case 'stopping':
+      return 'stopping…';
+    case 'stopped':
+      return 'stopped · verified';
+    case 'ended':
+      return s.exit_code === null ? 'ended' : `ended · exit ${s.exit_code}`;
+    case 'stop-failed':
+      return 'stop failed: processes survive';
+  }
+}
+
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** A stable hue per persona name, so each persona keeps its colour everywhere. */
+export function personaHue(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return (h >>> 0) % 360;
+}
