@@ -95,6 +95,7 @@ export class Session {
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private resolveEnd!: (end: SessionEnd) => void;
   private stopResult: StopResult | undefined;
+  private watcher: FsWatcher | undefined;
   approvals!: Approvals;
   hooks: HookHandler | undefined;
   /** Telemetry exports (OTLP/HTTP JSON) from the agent, for adapters that cross-check hooks. */
@@ -238,6 +239,7 @@ export class Session {
     const plan = planLaunch(req);
     tracer.start();
     const watcher: FsWatcher = await watching;
+    this.watcher = watcher;
     await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, 2000).unref())]);
     mark('watcher ready');
     this.proc = await spawnPlan(plan, o.stdio, tools.seccomp);
@@ -370,6 +372,7 @@ export class Session {
     }
     mark('namespace verified');
     tracer.drain();
+    await this.watcher?.settle();
     mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
     this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });

@@ -4,6 +4,8 @@ import type { EmitEvent } from '../audit/event.js';
 
 export interface FsWatcher {
   readonly ready: Promise<void>;
+  /** Waits until no file event arrived for `quietMs` (bounded by `maxMs`): lets the last writes land. */
+  settle(quietMs?: number, maxMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,7 +19,7 @@ export interface WatchOptions {
 }
 
 export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void, opts: WatchOptions = {}): Promise<FsWatcher> {
-  if (paths.length === 0) return { ready: Promise.resolve(), close: async () => undefined };
+  if (paths.length === 0) return { ready: Promise.resolve(), settle: async () => undefined, close: async () => undefined };
   const { watch } = await import('chokidar');
   const watcher = watch([...paths], {
     ignoreInitial: true,
@@ -27,7 +29,9 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   });
   const guarded = opts.guarded ?? [];
   const trapOf = (p: string): string | undefined => guarded.find((g) => p === g || p.startsWith(`${g}/`));
+  let last = Date.now();
   const write = (kind: 'fs.write' | 'fs.delete', op: string) => (p: string): void => {
+    last = Date.now();
     const trap = kind === 'fs.write' ? trapOf(p) : undefined;
     if (trap === undefined) {
       emit({ kind, target: p, detail: { op } });
@@ -49,5 +53,10 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   watcher.on('unlinkDir', write('fs.delete', 'rmdir'));
   watcher.on('error', (e) => onError(e instanceof Error ? e : new Error(String(e))));
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  return { ready, close: () => watcher.close() };
+  const settle = async (quietMs = 40, maxMs = 1000): Promise<void> => {
+    const start = Date.now();
+    last = Math.max(last, start);
+    while (Date.now() - last < quietMs && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 25));
+  };
+  return { ready, settle, close: () => watcher.close() };
 }
