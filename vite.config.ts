@@ -19,6 +19,13 @@ export default defineConfig({
     // The CSP allows scripts from 'self' only: no inline module-preload polyfill.
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      // zod's sources carry /*@__PURE__*/ comments rollup cannot place; harmless noise.
+      onwarn(warning, warn) {
+        if (warning.code === 'INVALID_ANNOTATION') return;
+        warn(warning);
+      },
+    },
   },
   server: { host: '127.0.0.1' },
 });

@@ -244,6 +244,8 @@ export const PendingApprovalSchema = z.strictObject({
   target: z.string().nullable(),
   /** A short, redacted summary of the tool input. */
   input_summary: z.string(),
+  /** Why it waits: the rule (tools.ask) or the execution mode. */
+  reason: z.string(),
   created: z.string(),
   /** When it is denied if nobody answers. */
   expires: z.string(),

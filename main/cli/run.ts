@@ -21,7 +21,6 @@ export async function runCommand(name: string, command: readonly string[], opts:
   const { persona } = prepared;
 
   const { Session } = await import('../../sandbox/session.js');
-  const { adapterFor, hookTimeoutSeconds } = await import('../../sandbox/intercept/adapters.js');
   const { mark } = await import('../../sandbox/timing.js');
   mark('loaded session code');
   const tty = opts.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;

@@ -78,7 +78,7 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
     const body = parseWith(ApprovalAnswerSchema, await readJson(req), 'answer');
     const id = params.id ?? '';
     if (!d.approvals.list().some((a) => a.id === id)) throw new HttpError(404, 'no such pending approval (answered, expired, or never asked)');
-    if (!d.approvals.answer(id, body.decision, d.defaults.on_behalf_of)) throw new HttpError(409, 'the approval was answered or expired meanwhile');
+    if (!(await d.approvals.answer(id, body.decision, d.defaults.on_behalf_of))) throw new HttpError(409, 'the approval was answered or expired meanwhile');
     sendJson(res, 200, { id, decision: body.decision });
   });
 

@@ -8,14 +8,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { auditDbPath } from '../../personas/paths.js';
 import { openAuditStore, type AuditStore } from '../../sandbox/audit/store.js';
 import { MAX_WS_MESSAGE_BYTES, TOKEN_PROTOCOL_PREFIX, type Defaults } from '../api/contract.js';
-import { ApprovalHub, type ApprovalProvider } from './approvals.js';
+import type { ApprovalProvider } from './approvals.js';
 import { EventFeed } from './event-feed.js';
 import { HttpError, sendError, sendJson } from './http.js';
 import { personaRoutes } from './routes-personas.js';
 import { sessionRoutes } from './routes-sessions.js';
 import { Router } from './router.js';
 import { checkHost, checkOrigin, Credentials, sessionCookie } from './security.js';
+import { SessionApprovals } from './session-approvals.js';
 import { SessionRegistry } from './sessions.js';
+import { isAlive } from '../session-stop.js';
 import { securityHeaders, serveStatic } from './static.js';
 import { StreamHub } from './stream.js';
 
@@ -28,7 +30,7 @@ export interface BackendOptions {
   readonly onBehalfOf: string;
   readonly workspace: string;
   readonly version: string;
-  /** Pending approvals; default: an in-process hub nobody feeds yet. */
+  /** Pending approvals; default: those of every running session (tests may pass their own). */
   readonly approvals?: ApprovalProvider;
   readonly env?: NodeJS.ProcessEnv;
   readonly pollMs?: number;
@@ -51,11 +53,18 @@ export interface Backend {
 export async function startBackend(o: BackendOptions): Promise<Backend> {
   const log = o.log ?? (() => undefined);
   const store = openAuditStore(auditDbPath(o.home), { onError: (e) => log(`audit log: ${e.message}`) });
-  const approvals = o.approvals ?? new ApprovalHub();
+  const engineApprovals = o.approvals === undefined
+    ? new SessionApprovals({
+      home: o.home,
+      foreignSessions: () => store.listSessions({ running: true }).filter((s) => s.supervisor_pid !== process.pid && isAlive(s.supervisor_pid)),
+    })
+    : undefined;
+  const approvals: ApprovalProvider = o.approvals ?? (engineApprovals as SessionApprovals);
   const defaults: Defaults = { on_behalf_of: o.onBehalfOf, workspace: o.workspace, version: o.version };
   const sessions = new SessionRegistry({
     home: o.home, store, defaultOnBehalfOf: o.onBehalfOf, env: o.env,
-    onEnded: (id) => (approvals instanceof ApprovalHub ? approvals.cancelSession(id) : undefined),
+    onStarted: (s) => engineApprovals?.watch(s.id, s.approvals),
+    onEnded: (id) => engineApprovals?.unwatch(id),
   });
   const feed = new EventFeed(store, o.pollMs ?? 50, (e) => log(`event feed: ${e.message}`));
   const creds = new Credentials();
@@ -174,7 +183,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
       feed.close();
       unSessions();
       unApprovals();
-      if (approvals instanceof ApprovalHub) approvals.close();
+      approvals.close();
       stream.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();

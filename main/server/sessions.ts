@@ -27,7 +27,9 @@ export interface SessionRegistryOptions {
   readonly defaultOnBehalfOf: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly userHome?: string;
-  /** Called once a session of this backend ended (approvals of it are void). */
+  /** Called once a session of this backend started (to follow its approvals). */
+  readonly onStarted?: (session: Session) => void;
+  /** Called once a session of this backend ended. */
   readonly onEnded?: (id: string) => void;
 }
 
@@ -80,6 +82,7 @@ export class SessionRegistry {
     if (proc === undefined) throw new HttpError(500, 'the session started without a process');
     const entry: Owned = { session, terminal: new TerminalChannel(proc), state: 'running' };
     this.owned.set(session.id, entry);
+    this.o.onStarted?.(session);
     void session.ended.then((end) => {
       if (entry.state === 'running') {
         // Stopped from elsewhere (`personae stop`, a limit, a suspension): stopped only if verified.

@@ -37,7 +37,8 @@ function Card({ a }: { a: PendingApproval }) {
         <strong>{a.tool}</strong>
         <code className="target">{a.target ?? ''}</code>
       </header>
-      <pre className="summary">{a.input_summary}</pre>
+      {a.input_summary !== a.target && <pre className="summary">{a.input_summary}</pre>}
+      <p className="small">Waiting because: {a.reason}</p>
       <p className="muted small">
         asked {clockTime(a.created)} · session <a href={`#/sessions/${a.session}`}>{a.session.slice(0, 8)}</a> · denied automatically in {left}s
       </p>

@@ -88,7 +88,16 @@ function baseUrlHost(url: string | undefined): string | undefined {
   }
 }
 
-export function claudeAdapter(persona: Persona, opts: { personaHome: string; hookTimeoutSeconds: number; env?: NodeJS.ProcessEnv }): AgentAdapter {
+export interface ClaudeAdapterOptions {
+  readonly personaHome: string;
+  readonly hookTimeoutSeconds: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** How long SessionStart may take to check in (default HOOKS_LIVE_MS). */
+  readonly hooksLiveMs?: number;
+}
+
+export function claudeAdapter(persona: Persona, opts: ClaudeAdapterOptions): AgentAdapter {
+  const hooksLiveMs = opts.hooksLiveMs ?? HOOKS_LIVE_MS;
   const env = opts.env ?? process.env;
   const binary = findClaudeBinary(env);
   let version: string | null | undefined;
@@ -114,6 +123,8 @@ export function claudeAdapter(persona: Persona, opts: { personaHome: string; hoo
       const baseUrl = env.PERSONAE_ANTHROPIC_BASE_URL;
       const apiHost = baseUrlHost(baseUrl);
       const detector = new BypassDetector(session);
+      let live = false;
+      let began = false;
       session.onTelemetry = (p, body) => detector.receive(p, body);
       await Promise.resolve();
       return {
@@ -142,14 +153,21 @@ export function claudeAdapter(persona: Persona, opts: { personaHome: string; hoo
         extraPath: [INSIDE_BIN],
         rewriteCommand: claudeCommand,
         started(s: AdapterSession) {
+          began = true;
           const timer = setTimeout(() => {
-            s.fail(`Claude Code's hooks did not check in within ${HOOKS_LIVE_MS / 1000} s (its settings were not loaded); stopping the session`);
-          }, HOOKS_LIVE_MS);
+            if (!live) s.fail(`Claude Code's hooks did not check in within ${hooksLiveMs / 1000} s (its settings were not loaded); stopping the session`);
+          }, hooksLiveMs);
           timer.unref();
-          void s.hooksLive.promise.then(() => clearTimeout(timer));
+          void s.hooksLive.promise.then(() => {
+            live = true;
+            clearTimeout(timer);
+          });
         },
         close() {
           detector.close();
+          if (began && !live) {
+            session.emit({ kind: 'error', target: 'hooks', decision: 'deny', reason: 'Claude Code ended without its hooks ever checking in: its tool calls were not intercepted by personae' });
+          }
         },
       };
     },

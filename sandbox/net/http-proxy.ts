@@ -3,7 +3,7 @@
 // header size, keep-alive); the proxy never listens with it, it is handed
 // sockets that were sniffed as HTTP.
 import { createServer, request as httpRequest } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { passGate } from './gate.js';
@@ -37,6 +37,7 @@ export function rawResponse(status: number, message: string): string {
 }
 
 function respond(res: ServerResponse, status: number, message: string): void {
+  if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
@@ -99,7 +100,15 @@ async function forward(ctx: TunnelContext, req: IncomingMessage, res: ServerResp
 }
 
 function relay(ctx: TunnelContext, req: IncomingMessage, res: ServerResponse, upstream: Socket, path: string, headers: string[]): void {
-  const outgoing = httpRequest({ method: req.method, path, headers, setHost: false, createConnection: () => upstream });
+  let outgoing: ClientRequest;
+  try {
+    outgoing = httpRequest({ method: req.method, path, headers, setHost: false, createConnection: () => upstream });
+  } catch (error) {
+    upstream.destroy();
+    ctx.malformed('http', errorCode(error));
+    respond(res, 400, `personae proxy: cannot forward this request: ${errorCode(error)}`);
+    return;
+  }
   outgoing.setTimeout(ctx.idleTimeoutMs, () => outgoing.destroy(new Error('ETIMEDOUT')));
   outgoing.on('response', (incoming) => {
     try {
@@ -132,6 +141,10 @@ export function createHttpFrontend(ctx: TunnelContext): Server {
     handleConnect(ctx, req, client, head).catch(() => client.destroy());
   });
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+      socket.destroy();
+      return;
+    }
     const tooBig = error.code === 'HPE_HEADER_OVERFLOW';
     ctx.malformed('http', error.code ?? error.message);
     closeSoon(socket as Socket, rawResponse(tooBig ? 431 : 400, `personae proxy: malformed request (${error.code ?? 'error'})`));

@@ -5,6 +5,7 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import type { CompiledNetworkRules } from './domain-rules.js';
 import type { NetAttempt, NetProtocol } from './gate.js';
 import { normalizeHostMap } from './host-map.js';
@@ -116,77 +117,93 @@ function listenOn(server: Server, options: EgressProxyOptions): Promise<ProxyEnd
   });
 }
 
-/** Starts the egress proxy; resolves once it is listening. */
-export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
-  if ((options.socketPath === undefined) === (options.listen === undefined)) {
-    throw new Error('egress proxy: give exactly one of socketPath or listen');
-  }
-  const counters: Counters = { connections: 0, allowed: 0, denied: 0, failed: 0, malformed: 0 };
-  const sockets = new Set<Socket>();
-  const clients = new Set<Socket>();
-  const track = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  };
-  const report = (attempt: NetAttempt): void => {
-    if (attempt.decision === 'deny') counters.denied += 1;
-    else if (attempt.error !== undefined) counters.failed += 1;
-    else counters.allowed += 1;
-    try {
-      options.onEvent(attempt);
-    } catch {
-      // A failing consumer must not take the proxy down.
-    }
-  };
-  const ctx: TunnelContext = {
+interface Registry {
+  readonly counters: Counters;
+  /** Every socket (clients and upstreams), destroyed on close. */
+  readonly sockets: Set<Socket>;
+  /** Accepted client connections. */
+  readonly clients: Set<Socket>;
+}
+
+function makeContext(options: EgressProxyOptions, registry: Registry): TunnelContext {
+  const { counters, sockets } = registry;
+  return {
     rules: options.rules,
     hostMap: normalizeHostMap(options.hostMap),
     lookup: options.lookup ?? systemLookup,
-    report,
-    track,
+    report: (attempt: NetAttempt) => {
+      if (attempt.decision === 'deny') counters.denied += 1;
+      else if (attempt.error !== undefined) counters.failed += 1;
+      else counters.allowed += 1;
+      try {
+        options.onEvent(attempt);
+      } catch {
+        // A failing consumer must not take the proxy down.
+      }
+    },
+    track: (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    },
     malformed: (_protocol: NetProtocol, _message: string) => {
       counters.malformed += 1;
     },
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
   };
+}
+
+/** Routes a client by its first byte: SOCKS5, HTTP (to Node's parser), or an error. */
+function dispatch(ctx: TunnelContext, http: HttpServer, socket: Socket, first: Buffer): void {
+  const byte = first[0] ?? 0;
+  if (byte === SOCKS_VERSION) {
+    serveSocks5(ctx, socket, first);
+  } else if (startsHttp(byte)) {
+    socket.setTimeout(ctx.idleTimeoutMs);
+    socket.unshift(first);
+    http.emit('connection', socket);
+    socket.resume();
+  } else {
+    ctx.malformed('http', 'neither SOCKS5 nor HTTP');
+    closeSoon(socket, rawResponse(400, 'personae proxy: expected SOCKS5 or HTTP'));
+  }
+}
+
+/** Sets up one accepted client: bookkeeping, handshake timeout, then dispatch on its first bytes. */
+function accept(ctx: TunnelContext, http: HttpServer, registry: Registry, socket: Socket, handshakeTimeoutMs: number): void {
+  registry.counters.connections += 1;
+  ctx.track(socket);
+  registry.clients.add(socket);
+  socket.once('close', () => registry.clients.delete(socket));
+  socket.on('error', () => socket.destroy());
+  socket.setNoDelay(true);
+  socket.setTimeout(handshakeTimeoutMs);
+  socket.on('timeout', () => socket.destroy());
+  const endedEarly = (): void => {
+    socket.destroy();
+  };
+  socket.once('end', endedEarly);
+  socket.once('data', (first: Buffer) => {
+    socket.removeListener('end', endedEarly);
+    socket.pause();
+    dispatch(ctx, http, socket, first);
+  });
+}
+
+/** Starts the egress proxy; resolves once it is listening. */
+export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
+  if ((options.socketPath === undefined) === (options.listen === undefined)) {
+    throw new Error('egress proxy: give exactly one of socketPath or listen');
+  }
+  const registry: Registry = {
+    counters: { connections: 0, allowed: 0, denied: 0, failed: 0, malformed: 0 },
+    sockets: new Set(),
+    clients: new Set(),
+  };
+  const ctx = makeContext(options, registry);
   const http = createHttpFrontend(ctx);
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 15_000;
-
-  const dispatch = (socket: Socket, first: Buffer): void => {
-    const byte = first[0] ?? 0;
-    if (byte === SOCKS_VERSION) {
-      serveSocks5(ctx, socket, first);
-    } else if (startsHttp(byte)) {
-      socket.setTimeout(ctx.idleTimeoutMs);
-      socket.unshift(first);
-      http.emit('connection', socket);
-      socket.resume();
-    } else {
-      counters.malformed += 1;
-      closeSoon(socket, rawResponse(400, 'personae proxy: expected SOCKS5 or HTTP'));
-    }
-  };
-
-  const server = createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => {
-    counters.connections += 1;
-    track(socket);
-    clients.add(socket);
-    socket.once('close', () => clients.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.setNoDelay(true);
-    socket.setTimeout(handshakeTimeoutMs);
-    socket.on('timeout', () => socket.destroy());
-    const endedEarly = (): void => {
-      socket.destroy();
-    };
-    socket.once('end', endedEarly);
-    socket.once('data', (first: Buffer) => {
-      socket.removeListener('end', endedEarly);
-      socket.pause();
-      dispatch(socket, first);
-    });
-  });
+  const server = createServer({ allowHalfOpen: true }, (socket) => accept(ctx, http, registry, socket, handshakeTimeoutMs));
   server.on('error', () => undefined);
 
   if (options.socketPath !== undefined) await removeStaleSocket(options.socketPath);
@@ -197,12 +214,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-      clients.clear();
+      for (const socket of registry.sockets) socket.destroy();
+      registry.sockets.clear();
+      registry.clients.clear();
     });
     return closing;
   };
-  const stats = (): EgressProxyStats => ({ ...counters, active: clients.size });
+  const stats = (): EgressProxyStats => ({ ...registry.counters, active: registry.clients.size });
   return { endpoint, close, stats };
 }

@@ -1,15 +1,18 @@
 // Audit store benchmark: sustained events/s into SQLite with a reader (a
-// second, read-only connection) tailing with afterId, and the latency from
+// second, read-only connection) tailing the table, and the latency from
 // append to visible-to-the-reader. Two phases on fresh databases:
 // - max: the writer appends as fast as it can (yielding to the event loop
 //   between chunks so the flush timer and the reader run);
 // - paced: the writer appends at `targetRate` events/s, the realistic case
 //   for latency.
-// Writer and reader share one thread, so latency includes waiting for the
-// other side's turn on the event loop.
+// The reader runs in a worker thread by default (like the backend reading what
+// a `personae run` process writes); `reader: 'same-thread'` tails through the
+// store API on the writer's thread instead, so both compete for one core.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { EventInput, SessionLabels } from '../../sandbox/audit/event.js';
 import { createRedactor } from '../../sandbox/audit/redact.js';
 import { openAuditStore } from '../../sandbox/audit/store.js';
@@ -23,6 +26,8 @@ export interface AuditBenchOptions {
   readonly pollMs?: number;
   /** Apply a redactor with a few secrets to every event (default true). */
   readonly redact?: boolean;
+  /** The tailing reader: a worker thread with its own connection (default), or the store API on this thread. */
+  readonly reader?: 'worker' | 'same-thread';
 }
 
 export interface LatencyStats {
@@ -66,35 +71,117 @@ function makeInput(i: number, t: number): EventInput {
   }
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
 
-async function runPhase(dbPath: string, durationMs: number, rate: number | undefined, pollMs: number, redacting: boolean): Promise<PhaseResult> {
-  let writeErrors = 0;
-  const store = openAuditStore(dbPath, { onError: () => { writeErrors++; } });
-  const reader = openAuditStore(dbPath, { readonly: true });
-  const redact = redacting ? createRedactor(secrets) : (input: EventInput) => input;
-  let flushes = 0;
-  store.onFlush(() => { flushes++; });
+/** Epoch ms with sub-ms precision, comparable across threads. */
+const clock = (): number => performance.timeOrigin + performance.now();
 
-  const latencies: number[] = [];
+interface ReaderResult { readonly latencies: Float64Array; readonly polls: number }
+interface Reader {
+  /** Resolves once the reader has seen `expected` events (or after 5 s). */
+  finish(expected: number): Promise<ReaderResult>;
+}
+
+// Runs in a worker thread, as a second connection: tails by seq with raw SQL.
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.dbPath, { readonly: true });
+db.pragma('busy_timeout = 5000');
+const stmt = db.prepare('SELECT seq, detail FROM events WHERE seq > ? ORDER BY seq LIMIT 10000');
+const clock = () => performance.timeOrigin + performance.now();
+let last = 0, polls = 0, n = 0, lat = new Float64Array(1 << 16), expected = Infinity, deadline = Infinity;
+const timer = setInterval(() => {
+  polls++;
+  for (let g = 0; g < 100; g++) {
+    const rows = stmt.all(last);
+    const now = clock();
+    for (const r of rows) {
+      if (n === lat.length) { const grown = new Float64Array(n * 2); grown.set(lat); lat = grown; }
+      lat[n++] = now - JSON.parse(r.detail).t;
+    }
+    if (rows.length > 0) last = rows[rows.length - 1].seq;
+    if (rows.length < 10000) break;
+  }
+  if (n >= expected || clock() > deadline) {
+    clearInterval(timer);
+    db.close();
+    const latencies = lat.slice(0, n);
+    parentPort.postMessage({ polls, latencies }, [latencies.buffer]);
+  }
+}, workerData.pollMs);
+parentPort.on('message', (m) => { expected = m.expected; deadline = clock() + 5000; });
+`;
+
+function workerReader(dbPath: string, pollMs: number): Reader {
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_CODE, { eval: true, workerData: { dbPath, pollMs, sqlite } });
+  const done = new Promise<ReaderResult>((res, rej) => {
+    worker.once('message', (m: ReaderResult) => res(m));
+    worker.once('error', rej);
+  });
+  return {
+    finish: async (expected) => {
+      worker.postMessage({ expected });
+      try {
+        return await done;
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}
+
+function sameThreadReader(dbPath: string, pollMs: number): Reader {
+  const reader = openAuditStore(dbPath, { readonly: true });
+  let latencies: number[] = [];
   let cursor: string | undefined;
   let polls = 0;
-  const poll = (): void => {
+  const timer = setInterval(() => {
     polls++;
     for (let guard = 0; guard < 100; guard++) {
       const page = reader.query(cursor === undefined ? { limit: 10_000 } : { afterId: cursor, limit: 10_000 });
-      const now = performance.now();
+      const now = clock();
       for (const e of page) latencies.push(now - (e.detail['t'] as number));
       cursor = page.at(-1)?.id ?? cursor;
       if (page.length < 10_000) break;
     }
+  }, pollMs);
+  return {
+    finish: async (expected) => {
+      const deadline = clock() + 5000;
+      while (latencies.length < expected && clock() < deadline) await new Promise((r) => setTimeout(r, pollMs));
+      clearInterval(timer);
+      reader.close();
+      const out = Float64Array.from(latencies);
+      latencies = [];
+      return { latencies: out, polls };
+    },
   };
-  const pollTimer = setInterval(poll, pollMs);
+}
+
+interface PhaseConfig {
+  readonly dbPath: string;
+  readonly durationMs: number;
+  readonly rate: number | undefined;
+  readonly pollMs: number;
+  readonly redacting: boolean;
+  readonly readerKind: 'worker' | 'same-thread';
+}
+
+async function runPhase(cfg: PhaseConfig): Promise<PhaseResult> {
+  const { dbPath, durationMs, rate } = cfg;
+  let writeErrors = 0;
+  const store = openAuditStore(dbPath, { onError: () => { writeErrors++; } });
+  const reader = cfg.readerKind === 'worker' ? workerReader(dbPath, cfg.pollMs) : sameThreadReader(dbPath, cfg.pollMs);
+  const redact = cfg.redacting ? createRedactor(secrets) : (input: EventInput) => input;
+  let flushes = 0;
+  store.onFlush(() => { flushes++; });
 
   let i = 0;
   const start = performance.now();
@@ -103,24 +190,20 @@ async function runPhase(dbPath: string, durationMs: number, rate: number | undef
     if (rate !== undefined) {
       // Stay on schedule: append what is due, then sleep ~1 ms.
       const due = Math.floor(((performance.now() - start) / 1000) * rate);
-      while (i < due) { store.append(labels, redact(makeInput(i, performance.now()))); i++; }
+      while (i < due) { store.append(labels, redact(makeInput(i, clock()))); i++; }
       await new Promise((r) => setTimeout(r, 1));
     } else {
-      for (let k = 0; k < chunk; k++, i++) store.append(labels, redact(makeInput(i, performance.now())));
+      for (let k = 0; k < chunk; k++, i++) store.append(labels, redact(makeInput(i, clock())));
       await new Promise((r) => setImmediate(r));
     }
   }
   store.flush();
   const seconds = (performance.now() - start) / 1000;
 
-  // Let the reader catch up (bounded), then stop it.
-  const deadline = performance.now() + 5000;
-  while (latencies.length < i && performance.now() < deadline) await new Promise((r) => setTimeout(r, pollMs));
-  clearInterval(pollTimer);
-  reader.close();
   store.close();
+  const { latencies, polls } = await reader.finish(i);
+  latencies.sort();
 
-  latencies.sort((a, b) => a - b);
   return {
     events: i,
     seconds: round(seconds),
@@ -146,8 +229,9 @@ export async function benchAudit(opts: AuditBenchOptions = {}): Promise<AuditBen
   const redacting = opts.redact ?? true;
   const dir = mkdtempSync(join(tmpdir(), 'personae-audit-bench-'));
   try {
-    const max = await runPhase(join(dir, 'max.db'), durationMs, undefined, pollMs, redacting);
-    const paced = await runPhase(join(dir, 'paced.db'), durationMs, targetRate, pollMs, redacting);
+    const common = { durationMs, pollMs, redacting, readerKind: opts.reader ?? 'worker' } as const;
+    const max = await runPhase({ ...common, dbPath: join(dir, 'max.db'), rate: undefined });
+    const paced = await runPhase({ ...common, dbPath: join(dir, 'paced.db'), rate: targetRate });
     return { max, paced: { ...paced, targetRate } };
   } finally {
     rmSync(dir, { recursive: true, force: true });

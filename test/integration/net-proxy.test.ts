@@ -192,6 +192,15 @@ describe('egress proxy over a unix socket', { timeout: 15_000 }, () => {
     expect(onlyEventSince(from)).toEqual({ protocol: 'connect', host: 'allowed.test', port: 443, decision: 'allow', reason: 'network.allow: allowed.test' });
   });
 
+  it('keeps bytes a client sends before the CONNECT answer', async () => {
+    const socket = await connectUnix(socketPath);
+    socket.write('CONNECT allowed.test:443 HTTP/1.1\r\nHost: allowed.test:443\r\n\r\nGET /early HTTP/1.1\r\n');
+    socket.write('Host: allowed.test\r\nConnection: close\r\n\r\n');
+    const raw = (await readUntil(socket, () => false, 'early tunnel data')).toString('latin1');
+    expect(raw).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200/);
+    expect(raw).toContain('"url":"/early"');
+  });
+
   it('refuses a CONNECT with no matching rule: 403 naming the reason', async () => {
     const from = events.length;
     const { status, text } = await httpConnect(socketPath, 'evil.test:443');
@@ -318,6 +327,16 @@ describe('egress proxy over a unix socket', { timeout: 15_000 }, () => {
       expect(reply, JSON.stringify(target)).toBe(2);
       expect(onlyEventSince(from)).toMatchObject({ protocol: 'socks5', decision: 'deny', reason });
     }
+  });
+
+  it('handles a SOCKS5 greeting, request and payload sent in one write', async () => {
+    const socket = await connectUnix(socketPath);
+    const name = Buffer.from('allowed.test');
+    const request = Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0, 3, name.length]), name, Buffer.from([1, 187])]);
+    socket.write(Buffer.concat([request, Buffer.from('GET /eager HTTP/1.1\r\nHost: allowed.test\r\nConnection: close\r\n\r\n')]));
+    const raw = await readUntil(socket, () => false, 'eager SOCKS exchange');
+    expect([...raw.subarray(0, 4)]).toEqual([5, 0, 5, 0]);
+    expect(raw.subarray(12).toString('latin1')).toMatch(/^HTTP\/1\.1 200[\s\S]*"url":"\/eager"/);
   });
 
   it('answers SOCKS5 clients without an acceptable auth method with 0xFF', async () => {
