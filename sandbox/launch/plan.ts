@@ -86,7 +86,7 @@ export function pickPassEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
 /** The script the sandbox's first process runs: start the proxy bridge, wait for it, then apply the syscall filter and exec the command. */
 export function initScript(withBroker: boolean): string {
   const bridge = (port: number, sock: string): string =>
-    `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
+    `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=512 UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
   const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
   const ports = withBroker ? [INSIDE.proxyPort, INSIDE.brokerPort] : [INSIDE.proxyPort];
   const waits = ports.map((p) => `:${hex(p)} `);
@@ -166,6 +166,8 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   // Persona HOME and writable grants, then traps and hidden paths on top of them.
   add('--bind', req.personaHome, req.personaHome);
   for (const w of req.fs.writable) add('--bind', w, w);
+  // Parents of hidden paths and traps become mount points (same content, still writable): they cannot be renamed away.
+  for (const d of req.fs.anchors ?? []) add('--bind', d, d);
   for (const p of req.fs.pinned) add('--ro-bind', p, p);
   for (const ph of req.fs.placeholders) {
     if (ph.mode === 'pin') add('--ro-bind', ph.path, ph.path);

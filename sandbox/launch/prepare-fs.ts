@@ -1,6 +1,7 @@
 // Turns the pure filesystem plan into host facts: probes paths, creates the
 // session's placeholders (and removes them afterwards).
-import { closeSync, lstatSync, mkdirSync, openSync, realpathSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, cpSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
 import { alwaysHidden, planFilesystem, type FilesystemPlan, type PathContext, type PathProbe } from '../policy/filesystem.js';
 
@@ -29,10 +30,41 @@ export interface PreparedFilesystem {
   readonly plan: FilesystemPlan;
   /** Host directories hidden wholesale (homes, personae's own data). */
   readonly hidden: readonly string[];
+  /** Removes the placeholders and sweeps guarded traps still present into quarantine (see `swept`). */
   cleanup(): void;
+  /** Guarded traps the last cleanup found still present, and where they went (undefined: left in place). */
+  readonly swept: ReadonlyArray<{ readonly path: string; readonly quarantined: string | undefined }>;
 }
 
-export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string): PreparedFilesystem {
+/**
+ * A guarded trap still present when the session is over (created in a race
+ * with the watcher, or recreated after it acted): moved into `dir`. Only when
+ * every parent is a real directory, so a parent swapped for a symlink never
+ * makes this touch anything outside the workspace.
+ */
+function sweep(p: string, dir: string): { path: string; quarantined: string | undefined } | undefined {
+  try {
+    lstatSync(p);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (realpathSync(path.dirname(p)) !== path.dirname(p)) return { path: p, quarantined: undefined };
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const dest = path.join(dir, `${Date.now()}-swept-${path.basename(p)}`);
+    try {
+      renameSync(p, dest);
+    } catch {
+      cpSync(p, dest, { recursive: true, verbatimSymlinks: true });
+      rmSync(p, { recursive: true, force: true });
+    }
+    return { path: p, quarantined: dest };
+  } catch {
+    return { path: p, quarantined: undefined };
+  }
+}
+
+export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, opts: { readonly quarantine?: string } = {}): PreparedFilesystem {
   const plan = planFilesystem(persona, ctx, personaeHome, hostProbe);
   const created: Array<{ path: string; kind: 'dir' | 'file' }> = [];
   for (const ph of plan.placeholders) {
@@ -52,6 +84,7 @@ export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHo
     }
   });
   const usable: FilesystemPlan = { ...plan, placeholders: plan.placeholders.filter((p) => created.includes(p)) };
+  const swept: Array<{ path: string; quarantined: string | undefined }> = [];
   return {
     plan: usable,
     hidden,
@@ -64,6 +97,13 @@ export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHo
           // not empty any more or gone: leave it
         }
       }
+      // The sandbox is gone: nothing can race this final look at the guarded traps.
+      const dir = opts.quarantine ?? path.join(personaeHome, 'quarantine', `swept-${Date.now()}`);
+      for (const g of usable.guarded) {
+        const r = sweep(g, dir);
+        if (r) swept.push(r);
+      }
     },
+    swept,
   };
 }

@@ -14,11 +14,24 @@
  * create one. The filter returns EPERM for syscalls a coding agent has no use
  * for and that widen the attack surface (ptrace, mount, namespaces, kernel
  * keyrings, BPF, io_uring, module loading), and for socket(AF_UNIX, ...), so
- * host unix sockets visible on the filesystem cannot be reached. Unknown
- * architectures and the x32 ABI are killed.
+ * host unix sockets visible on the filesystem cannot be reached, and for
+ * setting the set-user-ID or set-group-ID bit (chmod, or creating a file with
+ * it), so the agent cannot leave a set-user-ID binary in the workspace for a
+ * host user to run. openat2 (whose mode the filter cannot read) answers
+ * ENOSYS; callers fall back to openat. Unknown architectures and the x32 ABI
+ * are killed.
+ *
+ * Before the filter it puts the command in its own Landlock domain (when the
+ * kernel has Landlock, 5.13+). The domain restricts almost nothing (creating
+ * device nodes), but Landlock forbids a process in a domain to ptrace or open
+ * /proc/PID/mem of any process outside it: the sandbox's pid 1 (bwrap) and
+ * the proxy bridge (socat), which run without this filter, are out of reach,
+ * so their memory cannot be rewritten to get an unfiltered process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -58,6 +71,63 @@ static const int denied[] = {
 };
 
 #define N_DENIED (sizeof(denied) / sizeof(denied[0]))
+
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#endif
+#ifndef __NR_landlock_restrict_self
+#define __NR_landlock_restrict_self 446
+#endif
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+#define LL_ACCESS_FS_MAKE_CHAR (1ULL << 7)
+#define LL_ACCESS_FS_MAKE_BLOCK (1ULL << 11)
+
+/* Landlock ABI 1's ruleset attribute (the kernel accepts the short form). */
+struct ll_ruleset_attr {
+  uint64_t handled_access_fs;
+};
+
+/* 0 when the command now runs in its own Landlock domain; -1 when the kernel has no Landlock. */
+static int landlock_domain(void) {
+  struct ll_ruleset_attr attr = {.handled_access_fs = LL_ACCESS_FS_MAKE_CHAR | LL_ACCESS_FS_MAKE_BLOCK};
+  long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
+  if (fd < 0) return -1;
+  long r = syscall(__NR_landlock_restrict_self, (int)fd, 0);
+  close((int)fd);
+  return r == 0 ? 0 : -1;
+}
+
+#define SET_ID_BITS (S_ISUID | S_ISGID)
+#define CREATE_FLAGS (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))
+#define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+#define LD_ARG(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
+
+/* `nr` with S_ISUID or S_ISGID in args[mode] -> EPERM. The accumulator holds nr before and after. */
+static size_t deny_set_id_mode(struct sock_filter *p, size_t n, unsigned nr, int mode) {
+  p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 4);
+  p[n++] = (struct sock_filter)LD_ARG(mode);
+  p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SET_ID_BITS, 0, 1);
+  p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+  p[n++] = (struct sock_filter)LD_NR;
+  return n;
+}
+
+/* An open that creates (O_CREAT, O_TMPFILE in args[flags]) with S_ISUID or S_ISGID in args[mode] -> EPERM. */
+static size_t deny_set_id_create(struct sock_filter *p, size_t n, unsigned nr, int flags, int mode) {
+  p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 6);
+  p[n++] = (struct sock_filter)LD_ARG(flags);
+  p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CREATE_FLAGS, 0, 3);
+  p[n++] = (struct sock_filter)LD_ARG(mode);
+  p[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SET_ID_BITS, 0, 1);
+  p[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+  p[n++] = (struct sock_filter)LD_NR;
+  return n;
+}
 #define ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 
 static int die_with_parent(int argc, char **argv) {
@@ -82,7 +152,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: personae-seccomp CMD [ARGS...]\n");
     return 64;
   }
-  struct sock_filter prog[8 + 2 * N_DENIED + 32];
+  struct sock_filter prog[8 + 2 * N_DENIED + 96];
   size_t n = 0;
   /* Architecture check. */
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -115,6 +185,26 @@ int main(int argc, char **argv) {
   prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1);
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+  /* No set-user-ID / set-group-ID bits: chmod and friends, mknod of regular files, creating opens. */
+#ifdef __NR_chmod
+  n = deny_set_id_mode(prog, n, __NR_chmod, 1);
+#endif
+  n = deny_set_id_mode(prog, n, __NR_fchmod, 1);
+  n = deny_set_id_mode(prog, n, __NR_fchmodat, 2);
+  n = deny_set_id_mode(prog, n, __NR_fchmodat2, 2);
+#ifdef __NR_mknod
+  n = deny_set_id_mode(prog, n, __NR_mknod, 1);
+#endif
+  n = deny_set_id_mode(prog, n, __NR_mknodat, 2);
+#ifdef __NR_creat
+  n = deny_set_id_mode(prog, n, __NR_creat, 1);
+#endif
+#ifdef __NR_open
+  n = deny_set_id_create(prog, n, __NR_open, 1, 2);
+#endif
+  n = deny_set_id_create(prog, n, __NR_openat, 2, 3);
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(ENOSYS));
   /* socket(AF_UNIX, ...) -> EPERM; socketpair stays allowed (pipes between children). */
   prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3);
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
@@ -127,6 +217,8 @@ int main(int argc, char **argv) {
     perror("personae-seccomp: PR_SET_NO_NEW_PRIVS");
     return 70;
   }
+  /* Best effort: without Landlock (kernels before 5.13, or disabled) the filter still applies. */
+  (void)landlock_domain();
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0) {
     perror("personae-seccomp: PR_SET_SECCOMP");
     return 70;

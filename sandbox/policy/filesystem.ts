@@ -31,6 +31,15 @@ export interface FilesystemPlan {
    * reported as denied and moved to quarantine at once.
    */
   readonly guarded: readonly string[];
+  /**
+   * Existing directories between a writable root and a hidden path or trap
+   * inside it (`{workspace}/a` for `{workspace}/a/private`, `.git` for
+   * `.git/hooks`). Each is bound onto itself, writable, before the hiding and
+   * pinning mounts: a mount point cannot be renamed or removed, so the agent
+   * cannot move a hidden directory's parent aside (exposing it to the next
+   * session) or rename `.git` and build a new one around the pinned hooks.
+   */
+  readonly anchors?: readonly string[];
 }
 
 export class FilesystemPlanError extends Error {}
@@ -63,6 +72,13 @@ function assertNoSymlink(p: string, probe: PathProbe, field: string): void {
 }
 
 const FILE_TRAPS = new Set<string>(['.git/config', '.gitmodules', '.bashrc', '.bash_profile', '.profile', '.zshrc', '.mcp.json', '.envrc']);
+
+/**
+ * Git internals that act as a trap's twin: `.git/commondir` makes git read its
+ * config and hooks from another directory (one the agent can write), so it is
+ * guarded with `.git/config` and granted only with it.
+ */
+const TRAP_TWINS: Readonly<Record<string, readonly string[]>> = { '.git/config': ['.git/commondir'] };
 
 export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, probe: PathProbe): FilesystemPlan {
   const writable: string[] = [];
@@ -105,16 +121,39 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
     if (kind !== 'dir') continue;
     for (const trap of SENSITIVE_PATHS) {
       if (allowed.has(trap)) continue;
-      const p = path.join(root, trap);
-      const exists = probe.kind(p);
-      if (exists !== undefined) {
-        pinned.push(p);
-      } else if (FILE_TRAPS.has(trap)) {
-        guarded.push(p);
-      } else if (!trap.startsWith('.git/') || probe.kind(path.join(root, '.git')) === 'dir') {
-        placeholders.push({ path: p, kind: 'dir', mode: 'pin' });
+      for (const name of [trap, ...(TRAP_TWINS[trap] ?? [])]) {
+        const p = path.join(root, name);
+        const exists = probe.kind(p);
+        if (exists !== undefined) {
+          pinned.push(p);
+        } else if (FILE_TRAPS.has(name) || name !== trap) {
+          guarded.push(p);
+        } else if (!name.startsWith('.git/') || probe.kind(path.join(root, '.git')) === 'dir') {
+          placeholders.push({ path: p, kind: 'dir', mode: 'pin' });
+        } else {
+          // No .git yet (`git init` may make one): watch the hooks directory, quarantine it if it appears.
+          guarded.push(p);
+        }
       }
     }
   }
-  return { writable, hidden, pinned, placeholders, guarded };
+
+  // Bind each existing directory between a writable root and a protected path onto itself.
+  const anchors: string[] = [];
+  const protectedPaths = [...hidden.map((x) => x.path), ...placeholders.map((x) => x.path), ...pinned, ...guarded];
+  for (const p of protectedPaths) {
+    const root = writable.filter((w) => p !== w && isInside(p, w)).sort((a, b) => b.length - a.length)[0];
+    if (root === undefined) continue;
+    const rel = path.relative(root, path.dirname(p));
+    if (rel === '' || rel.startsWith('..')) continue;
+    let dir = root;
+    for (const part of rel.split(path.sep)) {
+      dir = path.join(dir, part);
+      if (writable.includes(dir) || anchors.includes(dir)) continue;
+      if (probe.kind(dir) !== 'dir' || probe.realpath(dir) !== dir) break;
+      anchors.push(dir);
+    }
+  }
+  anchors.sort((a, b) => a.split('/').length - b.split('/').length);
+  return { writable, hidden, pinned, placeholders, guarded, anchors };
 }

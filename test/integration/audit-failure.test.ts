@@ -92,6 +92,7 @@ describe('disk full', () => {
     expect(after.integrity).toBe('ok');
     const notices = store.query({ kind: 'error', limit: 10 });
     expect(notices.map((n) => n.session).sort()).toEqual(['sess-full', 'sess-other']);
+    for (const n of notices) expect(n.reason).toMatch(/^audit store lost \d+ event\(s\) of this session \(database or disk is full\)$/);
     const lost = notices.reduce((sum, n) => sum + (n.detail['dropped'] as number), 0);
     expect(lost).toBe(51); // 50 past the cap + the one appended while full
     expect(after.count).toBe(50 + 300 + 2);

@@ -53,10 +53,12 @@ afterEach(() => {
 });
 
 describe('opening', () => {
-  it('creates a private directory and file, in WAL mode, at the current schema version', () => {
-    store();
+  it('creates a private directory and files, in WAL mode, at the current schema version', () => {
+    const w = store();
+    w.append(alice, { kind: 'exec' });
+    w.flush();
     expect(statSync(join(dir, 'state')).mode & 0o777).toBe(0o700);
-    expect(statSync(dbPath).mode & 0o777).toBe(0o600);
+    for (const suffix of ['', '-wal', '-shm']) expect(statSync(dbPath + suffix).mode & 0o777).toBe(0o600);
     const db = reader();
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({ value: String(SCHEMA_VERSION) });
