@@ -210,8 +210,7 @@ export class Session {
     this.cleanups.push(() => proxy.close());
 
     mark('proxy started');
-    const tracer = new ExecTracer(path.join(dir, 'exec.trace'), this.emit, (msg) => this.fail(msg));
-    tracer.create();
+    const tracer = new ExecTracer(path.join(dir, 'exec.fifo'), this.emit, (msg) => this.fail(msg));
     this.cleanups.push(() => tracer.close());
 
     const req: LaunchRequest = {
@@ -237,12 +236,12 @@ export class Session {
     };
     mark('tracer ready');
     const plan = planLaunch(req);
-    tracer.start();
     const watcher: FsWatcher = await watching;
     this.watcher = watcher;
     await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, 2000).unref())]);
     mark('watcher ready');
-    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp);
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
+    await tracer.start();
     mark('spawned');
     this.emit({
       kind: 'session.start',
@@ -371,7 +370,7 @@ export class Session {
       await this.stopping;
     }
     mark('namespace verified');
-    tracer.drain();
+    await tracer.drain();
     await this.watcher?.settle();
     mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });

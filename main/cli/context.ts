@@ -15,7 +15,13 @@ export function currentUser(): string {
   }
 }
 
-export async function openStore(readonly = false): Promise<AuditStore> {
+export async function openStore(readonly = false, onError?: (e: Error) => void): Promise<AuditStore> {
   const { openAuditStore } = await import('../../sandbox/audit/store.js');
-  return openAuditStore(auditDbPath(home()), { readonly, onError: (e) => process.stderr.write(`personae: audit log: ${e.message}\n`) });
+  return openAuditStore(auditDbPath(home()), {
+    readonly,
+    onError: (e) => {
+      process.stderr.write(`personae: audit log: ${e.message}\n`);
+      onError?.(e);
+    },
+  });
 }

@@ -25,7 +25,9 @@ export async function runCommand(name: string, command: readonly string[], opts:
   mark('loaded session code');
   const tty = opts.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const stdio: StdioMode = tty ? { kind: 'pty', cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 } : { kind: 'inherit' };
-  const store = await openStore();
+  // The audit log is the record: if it cannot be written (disk full), the session stops itself.
+  let failSession: ((message: string) => void) | undefined;
+  const store = await openStore(false, (e) => failSession?.(`the audit log cannot be written (${e.message}); stopping the session`));
   mark('store open');
   let session;
   try {
@@ -35,6 +37,11 @@ export async function runCommand(name: string, command: readonly string[], opts:
     return fail((e as Error).message, 3);
   }
   info(`session ${session.id} (persona ${persona.name}, ${persona.agent})`);
+  const running = session;
+  failSession = (message) => {
+    info(message);
+    running.fail(message);
+  };
   const onSignal = (): void => {
     void session.stop('stopped');
   };

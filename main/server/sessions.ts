@@ -86,7 +86,7 @@ export class SessionRegistry {
     void session.ended.then((end) => {
       if (entry.state === 'running') {
         // Stopped from elsewhere (`personae stop`, a limit, a suspension): stopped only if verified.
-        const stopped = end.reason !== 'exit' && end.stop !== undefined;
+        const stopped = (end.reason === 'stopped' || end.reason === 'suspended' || end.reason === 'limit') && end.stop !== undefined;
         entry.state = !stopped ? 'ended' : end.stop?.survivors.length === 0 ? 'stopped' : 'stop-failed';
       }
       this.o.onEnded?.(session.id);

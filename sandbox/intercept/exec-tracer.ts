@@ -1,7 +1,7 @@
 // Reads the exec tracer's FIFO and turns its records into `exec` and
 // `exec.exit` events. The sandbox's own plumbing (the init shell, the socat
 // bridges, the seccomp helper) is left out: events start at the agent's command.
-import { closeSync, openSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import type { EmitEvent } from '../audit/event.js';
 import { INSIDE } from '../launch/plan.js';
 import { ExecTraceParser, type TraceRecord } from './exec-trace.js';
@@ -16,9 +16,8 @@ export function formatArgv(argv: readonly string[]): string {
 
 export class ExecTracer {
   private readonly parser = new ExecTraceParser();
-  private fd: number | undefined;
-  private watcher: FSWatcher | undefined;
-  private readonly buf = Buffer.alloc(256 * 1024);
+  private stream: ReadStream | undefined;
+  private done: Promise<void> = Promise.resolve();
   private initPid: number | undefined;
   private agentStarted = false;
   private readonly infra = new Set<number>();
@@ -33,41 +32,31 @@ export class ExecTracer {
   ) {}
 
   /**
-   * Creates the trace file strace writes to. It lives in personae's run
-   * directory, outside the sandbox, and strace opens it close-on-exec, so
-   * nothing in the sandbox can write to it.
+   * Follows the FIFO strace writes to. The die-with-parent helper creates it
+   * (mode 0600, in personae's run directory, outside the sandbox) before it
+   * starts strace, which opens it close-on-exec: nothing inside can write to
+   * it, and the trace never touches the disk. strace blocks until we read, so
+   * a slow reader slows the sandbox down rather than losing events.
    */
-  create(): void {
-    writeFileSync(this.path, '', { mode: 0o600 });
-    this.fd = openSync(this.path, 'r');
-  }
-
-  /** Follows the file as strace appends to it (inotify, with a slow poll as a safety net). */
-  start(): void {
-    try {
-      this.watcher = watch(this.path, { persistent: false }, () => this.pump());
-      this.watcher.on('error', (err) => {
-        if (!this.closing) this.onFailure(`exec tracer failed: ${err.message}`);
+  async start(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!existsSync(this.path)) {
+      if (Date.now() > deadline) throw new Error('the exec tracer did not start');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const stream = createReadStream(this.path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+    this.stream = stream;
+    this.done = new Promise((resolve) => {
+      stream.on('data', (chunk: string | Buffer) => this.chunk(String(chunk)));
+      stream.on('end', () => {
+        this.chunk('\n');
+        resolve();
       });
-    } catch (err) {
-      this.onFailure(`exec tracer failed: ${(err as Error).message}`);
-    }
-  }
-
-  /** Reads whatever strace has appended since the last read. */
-  pump(): void {
-    if (this.fd === undefined) return;
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(this.fd, this.buf, 0, this.buf.length, null);
-      } catch (err) {
-        if (!this.closing) this.onFailure(`exec tracer failed: ${(err as Error).message}`);
-        return;
-      }
-      if (n <= 0) return;
-      this.chunk(this.buf.toString('utf8', 0, n));
-    }
+      stream.on('error', (err) => {
+        if (!this.closing) this.onFailure(`exec tracer failed: ${err.message}`);
+        resolve();
+      });
+    });
   }
 
   private chunk(text: string): void {
@@ -116,16 +105,13 @@ export class ExecTracer {
     });
   }
 
-  /** Reads the rest of the trace after the sandbox exits (strace has exited too, so the file is complete). */
-  drain(): void {
-    this.pump();
-    this.chunk('\n');
+  /** Waits (bounded) for the rest of the trace after the sandbox exits (strace closes the FIFO when it ends). */
+  async drain(timeoutMs = 2000): Promise<void> {
+    await Promise.race([this.done, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
   close(): void {
     this.closing = true;
-    this.watcher?.close();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.stream?.destroy();
   }
 }

@@ -27,8 +27,8 @@ export function exitCodeOf(code: number | null, signal: string | null): number {
   return 128 + (SIGNALS[signal ?? ''] ?? 1);
 }
 
-export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParent: string): Promise<RunningProcess> {
-  const [program, ...rest] = [dieWithParent, '--die-with-parent', String(process.pid), ...plan.argv];
+export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParent: string, fifo?: string): Promise<RunningProcess> {
+  const [program, ...rest] = [dieWithParent, '--die-with-parent', String(process.pid), ...(fifo ? ['--fifo', fifo] : []), ...plan.argv];
   const listeners = new Set<(chunk: string, stream: 'stdout' | 'stderr') => void>();
   const emit = (chunk: string, stream: 'stdout' | 'stderr'): void => {
     for (const l of listeners) l(chunk, stream);

@@ -2,12 +2,14 @@
  * personae-seccomp: applies the sandbox's syscall filter, then execs a command.
  *
  *   personae-seccomp CMD [ARGS...]
- *   personae-seccomp --die-with-parent PPID CMD [ARGS...]
+ *   personae-seccomp --die-with-parent PPID [--fifo PATH] CMD [ARGS...]
  *
  * The second form applies no filter: it arranges for CMD to be killed when the
  * process PPID (the personae supervisor) dies, so that a supervisor killed by
  * SIGKILL still takes its tracer and sandbox with it (bwrap's own
- * --die-with-parent then takes everything inside).
+ * --die-with-parent then takes everything inside). With --fifo it first
+ * creates the FIFO (mode 0600) the exec tracer writes to, so the trace never
+ * touches the disk and no file descriptor of it is ever inherited.
  *
  * Runs inside the bwrap sandbox after the proxy bridge (socat) has started, so
  * that the bridge keeps its unix socket while nothing started after it can
@@ -22,7 +24,7 @@
  * are killed.
  *
  * Before the filter it puts the command in its own Landlock domain (when the
- * kernel has Landlock, 5.13+). The domain restricts almost nothing (creating
+ * kernel has Landlock ABI 2, Linux 5.19+). The domain restricts almost nothing (creating
  * device nodes), but Landlock forbids a process in a domain to ptrace or open
  * /proc/PID/mem of any process outside it: the sandbox's pid 1 (bwrap) and
  * the proxy bridge (socat), which run without this filter, are out of reach,
@@ -84,20 +86,42 @@ static const int denied[] = {
 #ifndef __NR_fchmodat2
 #define __NR_fchmodat2 452
 #endif
-#define LL_ACCESS_FS_MAKE_CHAR (1ULL << 7)
+#ifndef __NR_landlock_add_rule
+#define __NR_landlock_add_rule 445
+#endif
+#define LL_CREATE_RULESET_VERSION (1U << 0)
+#define LL_RULE_PATH_BENEATH 1
+#define LL_ACCESS_FS_MAKE_CHAR (1ULL << 6)
 #define LL_ACCESS_FS_MAKE_BLOCK (1ULL << 11)
+#define LL_ACCESS_FS_REFER (1ULL << 13)
 
 /* Landlock ABI 1's ruleset attribute (the kernel accepts the short form). */
 struct ll_ruleset_attr {
   uint64_t handled_access_fs;
 };
 
-/* 0 when the command now runs in its own Landlock domain; -1 when the kernel has no Landlock. */
+struct __attribute__((packed)) ll_path_beneath_attr {
+  uint64_t allowed_access;
+  int32_t parent_fd;
+};
+
+/*
+ * Puts the caller in its own Landlock domain that forbids only creating
+ * device nodes; returns 0, or -1 when the kernel cannot. Any domain forbids
+ * moving files between directories unless it handles and grants REFER (ABI
+ * 2, Linux 5.19), so REFER is granted beneath / and ABI 1 is not used at all.
+ */
 static int landlock_domain(void) {
-  struct ll_ruleset_attr attr = {.handled_access_fs = LL_ACCESS_FS_MAKE_CHAR | LL_ACCESS_FS_MAKE_BLOCK};
+  long abi = syscall(__NR_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+  if (abi < 2) return -1;
+  struct ll_ruleset_attr attr = {.handled_access_fs = LL_ACCESS_FS_MAKE_CHAR | LL_ACCESS_FS_MAKE_BLOCK | LL_ACCESS_FS_REFER};
   long fd = syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr), 0);
   if (fd < 0) return -1;
-  long r = syscall(__NR_landlock_restrict_self, (int)fd, 0);
+  int root = open("/", O_PATH | O_CLOEXEC);
+  struct ll_path_beneath_attr rule = {.allowed_access = LL_ACCESS_FS_REFER, .parent_fd = root};
+  long r = root < 0 ? -1 : syscall(__NR_landlock_add_rule, (int)fd, LL_RULE_PATH_BENEATH, &rule, 0);
+  if (root >= 0) close(root);
+  if (r == 0) r = syscall(__NR_landlock_restrict_self, (int)fd, 0);
   close((int)fd);
   return r == 0 ? 0 : -1;
 }
@@ -141,8 +165,16 @@ static int die_with_parent(int argc, char **argv) {
     return 70;
   }
   if ((long)getppid() != expected) return 70; /* the parent is already gone */
-  execvp(argv[3], argv + 3);
-  fprintf(stderr, "personae-seccomp: cannot run %s: %s\n", argv[3], strerror(errno));
+  int cmd = 3;
+  if (argc >= 6 && strcmp(argv[3], "--fifo") == 0) {
+    if (mkfifo(argv[4], 0600) != 0) {
+      fprintf(stderr, "personae-seccomp: cannot create %s: %s\n", argv[4], strerror(errno));
+      return 70;
+    }
+    cmd = 5;
+  }
+  execvp(argv[cmd], argv + cmd);
+  fprintf(stderr, "personae-seccomp: cannot run %s: %s\n", argv[cmd], strerror(errno));
   return errno == ENOENT ? 127 : 126;
 }
 

@@ -73,14 +73,22 @@ export function raw(b: Backend, urlPath: string, r: RawRequest = {}): Promise<Ra
   });
 }
 
+export interface Socket<T> {
+  readonly ws: WebSocket;
+  /** Every JSON message since the connection opened (collected from the start: none is missed). */
+  readonly all: T[];
+  next(pred: (m: T) => boolean, timeoutMs?: number): Promise<T>;
+}
+
 /** Opens a WebSocket; resolves once open, rejects with the HTTP status when refused. */
-export function openSocket(b: Backend, urlPath: string, opts: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<WebSocket> {
+export function openSocket<T = Record<string, unknown>>(b: Backend, urlPath: string, opts: { headers?: Record<string, string>; protocols?: string[] } = {}): Promise<Socket<T>> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${b.port}${urlPath}`, opts.protocols ?? [`personae-token.${b.token}`], {
       headers: opts.headers,
       handshakeTimeout: 5000,
     });
-    ws.once('open', () => resolve(ws));
+    const collected = collect<T>(ws);
+    ws.once('open', () => resolve({ ws, ...collected }));
     ws.once('unexpected-response', (_req, res) => {
       reject(new Error(`HTTP ${res.statusCode ?? 0}`));
       ws.terminate();
@@ -89,8 +97,7 @@ export function openSocket(b: Backend, urlPath: string, opts: { headers?: Record
   });
 }
 
-/** Collects JSON messages; `next(pred)` resolves with the first (past or future) matching one, bounded. */
-export function messages<T = Record<string, unknown>>(ws: WebSocket): { all: T[]; next(pred: (m: T) => boolean, timeoutMs?: number): Promise<T> } {
+function collect<T>(ws: WebSocket): { all: T[]; next(pred: (m: T) => boolean, timeoutMs?: number): Promise<T> } {
   const all: T[] = [];
   const waiters = new Set<{ pred: (m: T) => boolean; resolve: (m: T) => void }>();
   ws.on('message', (data) => {

@@ -138,10 +138,13 @@ describe('control API routes', () => {
     expect((await raw(env.b, `/api/sessions/${s.id}`)).json<SessionInfo>().state).toBe('stopped');
     await until(() => (alive(sandboxPid) ? undefined : true), 5000, 'the sandbox to be gone');
 
-    const a = (await launch({ persona: 'shell', command: ['sleep', '60'] })).json<SessionInfo>();
-    const b2 = (await launch({ persona: 'shell', command: ['sleep', '60'] })).json<SessionInfo>();
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const x of [a, b2]) console.log('EV', x.id, JSON.stringify((await raw(env.b, `/api/events?session=${x.id}`)).json<{ events: ApiEvent[] }>().events.map((e) => [e.kind, e.target, e.reason, e.detail])));
+    // Separate workspaces: sessions sharing one race on its guarded placeholders (an engine issue, reported).
+    const ws = (n: string): string => {
+      mkdirSync(env.h.path(n));
+      return env.h.path(n);
+    };
+    const a = (await launch({ persona: 'shell', command: ['sleep', '60'], workspace: ws('wa') })).json<SessionInfo>();
+    const b2 = (await launch({ persona: 'shell', command: ['sleep', '60'], workspace: ws('wb') })).json<SessionInfo>();
     const all = (await raw(env.b, '/api/sessions/stop-all', { method: 'POST' })).json<{ results: StopOutcome[] }>();
     expect(all.results.map((x) => x.session).sort()).toEqual([a.id, b2.id].sort());
     expect(all.results.every((x) => x.verified)).toBe(true);

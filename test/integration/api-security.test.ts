@@ -1,7 +1,8 @@
 // Who may talk to the backend: the right status for every refusal, and the
 // backend unharmed afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, messages, openSocket, raw, startApi, type ApiEnv } from './api-harness.js';
+import net from 'node:net';
+import { alive, openSocket, raw, startApi, type ApiEnv } from './api-harness.js';
 
 describe('control API: auth, Host, Origin, malformed input', () => {
   let env: ApiEnv;
@@ -45,11 +46,21 @@ describe('control API: auth, Host, Origin, malformed input', () => {
   });
 
   it('a Host other than our loopback address and port: 421 (DNS rebinding)', async () => {
-    for (const host of ['evil.example', `evil.example:${env.b.port}`, '127.0.0.1:1', `192.168.1.1:${env.b.port}`, '']) {
+    for (const host of ['evil.example', `evil.example:${env.b.port}`, '127.0.0.1:1', `192.168.1.1:${env.b.port}`, `127.0.0.1:${env.b.port}.evil.example`]) {
       expect((await raw(env.b, '/api/health', { headers: { host } })).status, host).toBe(421);
       expect((await raw(env.b, '/', { headers: { host }, token: false })).status, host).toBe(421);
     }
     expect((await raw(env.b, '/api/health', { headers: { host: `localhost:${env.b.port}` } })).status).toBe(200);
+    // No Host at all (HTTP/1.0): refused too.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(env.b.port, '127.0.0.1', () => sock.end(`GET /api/health HTTP/1.0\r\nAuthorization: Bearer ${env.b.token}\r\n\r\n`));
+      let text = '';
+      sock.setEncoding('utf8').on('data', (d: string) => (text += d));
+      sock.on('end', () => resolve(text));
+      sock.on('error', reject);
+      sock.setTimeout(5000, () => sock.destroy(new Error('timeout')));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 421/);
   });
 
   it('malformed bodies and queries: 4xx with a JSON error, nothing changes', async () => {
@@ -124,15 +135,15 @@ describe('control API: auth, Host, Origin, malformed input', () => {
     await expect(openSocket(env.b, '/api/stream', { headers: { origin: 'http://evil.example' } })).rejects.toThrow('HTTP 403');
     await expect(openSocket(env.b, '/api/stream', { headers: { host: 'evil.example' } })).rejects.toThrow('HTTP 421');
     await expect(openSocket(env.b, '/api/sessions/nope/terminal')).rejects.toThrow('HTTP 404');
-    const ws = await openSocket(env.b, '/api/stream');
-    const m = messages<{ type: string }>(ws);
-    await m.next((x) => x.type === 'hello');
+    const { ws, next, all } = await openSocket<{ type: string }>(env.b, '/api/stream');
+    await next((x) => x.type === 'hello');
     ws.send('not json');
-    await m.next((x) => x.type === 'error');
+    await next((x) => x.type === 'error');
     ws.send(JSON.stringify({ type: 'subscribe', id: 1, filter: { persona: 'NOT A SLUG' }, tail: 5 }));
-    await m.next((x) => x.type === 'error' && m.all.filter((y) => y.type === 'error').length === 2);
+    await next(() => all.filter((y) => y.type === 'error').length === 2);
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.send(Buffer.alloc(200_000, 'a'));
-    await new Promise<void>((r) => ws.once('close', () => r()));
+    expect(await closed).toBe(1009);
     await healthy();
     expect(alive(process.pid)).toBe(true);
   });

@@ -1,0 +1,93 @@
+// Faults: the CLI killed with SIGKILL mid-session, and a full disk. The audit
+// database must open clean with everything acknowledged before the fault, and
+// no sandboxed process may survive.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, cli, makeHome, processesMatching, type Home } from './harness.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function countEvents(db: string): number {
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('faults', () => {
+  let h: Home;
+  beforeAll(() => {
+    h = makeHome();
+    h.writePersona({ name: 'loud', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+  });
+  afterAll(() => h.cleanup());
+
+  it('SIGKILL of the CLI mid-session: the database opens clean, acknowledged events are kept, nothing survives', async () => {
+    const marker = `faultmark${Math.floor(Math.random() * 1e6)}`;
+    // ~1,000+ events/s: every iteration is an exec and an exec.exit event.
+    const child = spawn(process.execPath, [CLI, 'run', 'loud', '--', 'bash', '-c', `sleep 3000 & exec -a ${marker} bash -c 'while :; do /bin/true; done'`], {
+      cwd: h.workspace,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: h.home, HOME: h.dir },
+      stdio: 'ignore',
+    });
+    const db = path.join(h.home, 'audit.db');
+    let before = 0;
+    const deadline = Date.now() + 15_000;
+    while (before < 1500 && Date.now() < deadline) {
+      await sleep(200);
+      try {
+        before = countEvents(db);
+      } catch {
+        // not created yet
+      }
+    }
+    expect(before).toBeGreaterThanOrEqual(1500);
+    // What another reader saw committed is acknowledged: it must survive the kill.
+    before = countEvents(db);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const gone = Date.now() + 5000;
+    while (processesMatching(marker).length > 0 && Date.now() < gone) await sleep(50);
+    expect(processesMatching(marker)).toEqual([]);
+    expect(processesMatching('^sleep 3000$').filter((pid) => spawnSync('cat', [`/proc/${pid}/environ`]).stdout.toString().includes(h.home))).toEqual([]);
+    const conn = new Database(db);
+    expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
+    conn.close();
+    expect(countEvents(db)).toBeGreaterThanOrEqual(before);
+    // And the CLI works on it afterwards.
+    expect((await cli(h, ['audit', '--persona', 'loud', '--limit', '5'])).code).toBe(0);
+  }, 60_000);
+
+  it.runIf(process.getuid?.() === 0)('disk full: the session stops itself with a clear error and the log stays intact', async () => {
+    const small = h.path('small');
+    mkdirSync(small);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', small]).status).toBe(0);
+    try {
+      const home = path.join(small, 'home');
+      mkdirSync(path.join(home, 'personas'), { recursive: true });
+      const env = { PERSONAE_HOME: home };
+      spawnSync('cp', [path.join(h.home, 'personas', 'loud.yaml'), path.join(home, 'personas')]);
+      // Fill the small disk from outside while the session keeps producing events.
+      const r = await cli(h, ['run', 'loud', '--', 'bash', '-c', `while :; do /bin/true; done`], {
+        env,
+        timeoutMs: 40_000,
+        onStderr: (t) => {
+          if (t.includes('session ')) spawnSync('sh', ['-c', `dd if=/dev/zero of=${small}/filler bs=64k 2>/dev/null; true`]);
+        },
+      });
+      expect(r.stderr).toMatch(/audit log cannot be written/);
+      expect(r.code).not.toBe(0);
+      spawnSync('rm', ['-f', `${small}/filler`]);
+      const conn = new Database(path.join(home, 'audit.db'));
+      expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
+      conn.close();
+    } finally {
+      spawnSync('umount', ['-l', small]);
+    }
+  }, 60_000);
+});
