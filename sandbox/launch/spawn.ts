@@ -69,6 +69,8 @@ export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParen
     cwd: plan.cwd,
     env: { ...plan.env },
     stdio: stdio.kind === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C on the terminal reaches only the supervisor, which stops the session gracefully.
+    detached: true,
   });
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);

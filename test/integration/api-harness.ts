@@ -1,6 +1,7 @@
 // Test harness for the control API: a real backend (in this process) on a
 // throw-away PERSONAE_HOME with real SQLite, raw HTTP requests (so tests can
 // forge Host and Origin headers), and WebSocket clients.
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { WebSocket } from 'ws';
@@ -136,6 +137,32 @@ export async function until<T>(probe: () => T | undefined | Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A fresh workspace: sessions sharing one race on the placeholders the
+ * engine creates in it (one session's teardown removes what another's
+ * sandbox binds), so each test session gets its own.
+ */
+export function freshWorkspace(h: Home, name: string): string {
+  const dir = h.path(name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Pids of processes whose argv is exactly `argv` (judged from outside, through /proc). */
+export function processesWithArgv(argv: readonly string[]): number[] {
+  const want = `${argv.join('\0')}\0`;
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === want) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** Is a process alive (from outside)? */

@@ -3,10 +3,10 @@
 // and shutdown stopping the backend's own sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, PendingApproval, SessionInfo, StreamServerMessage, TerminalServerMessage } from '../../main/api/contract.js';
-import { alive, openSocket, raw, startApi, until, type ApiEnv } from './api-harness.js';
+import { alive, freshWorkspace, openSocket, processesWithArgv, raw, startApi, until, type ApiEnv } from './api-harness.js';
 import { auditDbPath } from '../../personas/paths.js';
 import { openAuditStore } from '../../sandbox/audit/store.js';
-import { processesMatching, startRun } from './harness.js';
+import { startRun } from './harness.js';
 
 const HOOK_PAYLOAD = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'git push origin main' }, tool_use_id: 't1' });
 /** A scripted agent asking, as Claude Code's hook would, whether it may `git push`. */
@@ -46,7 +46,7 @@ describe('live: stream, terminal, approvals, shutdown', () => {
 
   it('the terminal: output batched to the browser, input and resize back', async () => {
     const r = await raw(env.b, '/api/sessions', {
-      body: { persona: 'shell', workspace: env.h.workspace, command: ['sh', '-c', 'echo ready; read line; echo "got:$line"; stty size; sleep 30'], cols: 90, rows: 20 },
+      body: { persona: 'shell', workspace: freshWorkspace(env.h, 'term'), command: ['sh', '-c', 'echo ready; read line; echo "got:$line"; stty size; sleep 30'], cols: 90, rows: 20 },
     });
     expect(r.status).toBe(201);
     const s = r.json<SessionInfo>();
@@ -72,7 +72,7 @@ describe('live: stream, terminal, approvals, shutdown', () => {
 
   it('approvals: an ask waits for a human, the answer reaches the agent', async () => {
     const stream = await openSocket<StreamServerMessage>(env.b, '/api/stream');
-    const r = await raw(env.b, '/api/sessions', { body: { persona: 'asker', workspace: env.h.workspace, command: ['sh', '-c', ASKING_AGENT] } });
+    const r = await raw(env.b, '/api/sessions', { body: { persona: 'asker', workspace: freshWorkspace(env.h, 'ask'), command: ['sh', '-c', ASKING_AGENT] } });
     expect(r.status).toBe(201);
     const s = r.json<SessionInfo>();
     const msg = await stream.next((m) => m.type === 'approvals' && m.approvals.some((a) => a.session === s.id));
@@ -95,7 +95,7 @@ describe('live: stream, terminal, approvals, shutdown', () => {
   });
 
   it('approvals of a session in another process (`personae run`) are answered through its control socket', async () => {
-    const run = await startRun(env.h, ['asker', '--', 'sh', '-c', ASKING_AGENT]);
+    const run = await startRun(env.h, ['asker', '--workspace', freshWorkspace(env.h, 'ask-cli'), '--', 'sh', '-c', ASKING_AGENT]);
     const pending = await until(async () => (await raw(env.b, '/api/approvals')).json<{ approvals: PendingApproval[] }>().approvals.find((a) => a.session === run.session), 15_000, 'the pending approval');
     expect((await raw(env.b, `/api/approvals/${pending.id}`, { body: { decision: 'deny' } })).status).toBe(200);
     const approval = await until(async () => (await raw(env.b, `/api/events?session=${run.session}&kind=approval`)).json<{ events: ApiEvent[] }>().events[0], 10_000, 'the approval event');
@@ -110,10 +110,10 @@ describe('live: stream, terminal, approvals, shutdown', () => {
     other.h.writePersona({ name: 'shell', agent: 'shell', filesystem: { write: ['{workspace}'] } });
     const s = (await raw(other.b, '/api/sessions', { body: { persona: 'shell', workspace: other.h.workspace, command: ['sh', '-c', 'sleep 3017 & sleep 3017'] } })).json<SessionInfo>();
     const pid = s.sandbox_pid as number;
-    await until(() => (processesMatching('sleep 3017').length === 2 ? true : undefined), 10_000, 'both sleeps');
+    await until(() => (processesWithArgv(['sleep', '3017']).length === 2 ? true : undefined), 10_000, 'both sleeps');
     await other.b.close();
     expect(alive(pid)).toBe(false);
-    expect(processesMatching('sleep 3017')).toEqual([]);
+    expect(processesWithArgv(['sleep', '3017'])).toEqual([]);
     const store = openAuditStore(auditDbPath(other.h.home), { readonly: true });
     expect(store.getSession(s.id)).toMatchObject({ end_reason: 'stopped' });
     store.close();
