@@ -26,8 +26,8 @@ export async function runCommand(name: string, command: readonly string[], opts:
   const tty = opts.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const stdio: StdioMode = tty ? { kind: 'pty', cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 } : { kind: 'inherit' };
   // The audit log is the record: if it cannot be written (disk full), the session stops itself.
-  let failSession: ((message: string) => void) | undefined;
-  const store = await openStore(false, (e) => failSession?.(`the audit log cannot be written (${e.message}); stopping the session`));
+  const onStoreError: { fail?: (message: string) => void } = {};
+  const store = await openStore(false, (e) => onStoreError.fail?.(`the audit log cannot be written (${e.message}); stopping the session`));
   mark('store open');
   let session;
   try {
@@ -38,7 +38,7 @@ export async function runCommand(name: string, command: readonly string[], opts:
   }
   info(`session ${session.id} (persona ${persona.name}, ${persona.agent})`);
   const running = session;
-  failSession = (message) => {
+  onStoreError.fail = (message) => {
     info(message);
     running.fail(message);
   };

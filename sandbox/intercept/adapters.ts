@@ -2,6 +2,8 @@
 import { parseDuration, type Persona } from '../../personas/schema.js';
 import { shellAdapter, type AgentAdapter } from './adapter.js';
 import { claudeAdapter } from './claude.js';
+import { codexAdapter } from './codex.js';
+import { geminiAdapter } from './gemini.js';
 
 export interface AdapterContext {
   readonly workspace: string;
@@ -14,11 +16,12 @@ export function adapterFor(persona: Persona, ctx: AdapterContext): AgentAdapter 
   switch (persona.agent) {
     case 'claude':
       return claudeAdapter(persona, ctx);
-    case 'shell':
     case 'codex':
+      return codexAdapter(persona, ctx);
     case 'gemini':
-      // codex and gemini: shell-level interception (exec tracing, the sandbox) until their adapters land.
-      return { ...shellAdapter, kind: persona.agent };
+      return geminiAdapter(persona, ctx);
+    case 'shell':
+      return shellAdapter;
   }
 }
 

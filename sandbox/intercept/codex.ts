@@ -342,6 +342,8 @@ export function codexAdapter(persona: Persona, opts: { personaHome: string; hook
 export interface RuleCall {
   readonly tool: string;
   readonly input: Record<string, unknown>;
+  /** Where the call runs, when the agent says so (relative paths resolve against it). */
+  readonly cwd?: string;
 }
 
 /** The files an apply_patch touches: `*** Add File:` is a Write, Update/Delete/Move a change to an existing file (Edit). */

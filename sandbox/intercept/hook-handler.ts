@@ -4,9 +4,11 @@
 import { z } from 'zod';
 import type { Persona } from '../../personas/schema.js';
 import type { EmitEvent } from '../audit/event.js';
-import { decideToolCall, type CompiledToolRules } from '../policy/tool-rules.js';
+import { decideToolCall, type CompiledToolRules, type ToolDecision } from '../policy/tool-rules.js';
 import type { Approvals } from './approvals.js';
+import { codexRuleCalls, type RuleCall } from './codex.js';
 import { DriftTracker } from './drift.js';
+import { geminiEvent, geminiReply, geminiRuleCalls } from './gemini.js';
 
 export interface HookReply {
   /** 0: print `body` on stdout (hook JSON); 2: print `body` on stderr and block. */
@@ -61,14 +63,50 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').slice(0, 2000);
 }
 
+/**
+ * One agent's hook protocol in the broker's terms. The broker speaks Claude
+ * Code's (events PreToolUse/PostToolUse/SessionStart, rules in its tool
+ * vocabulary, hookSpecificOutput answers); the persona's agent kind (not the
+ * payload) says which dialect a session's hook calls use.
+ */
+interface Dialect {
+  /** The agent's event name as the broker's. */
+  event(event: string): string;
+  /** The call as the persona's tool rules see it: usually one call, several when it touches several files or URLs. */
+  ruleCalls(tool: string, input: Record<string, unknown>, payload: Record<string, unknown>): RuleCall[];
+  reply(decision: 'allow' | 'deny', text: string): HookReply;
+  /** Check that what ran (PostToolUse) is a call personae allowed: for agents whose other hooks may rewrite a call's input. */
+  readonly checksRewrites: boolean;
+}
+
+function claudeReply(decision: 'allow' | 'deny', text: string): HookReply {
+  const json = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: decision, permissionDecisionReason: text } });
+  return decision === 'allow' ? { code: 0, body: json } : { code: 2, body: `${json}\t${text}` };
+}
+
+const CLAUDE: Dialect = { event: (e) => e, ruleCalls: (tool, input) => [{ tool, input }], reply: claudeReply, checksRewrites: false };
+// Codex's hooks speak Claude Code's protocol; only its file tools need mapping.
+const CODEX: Dialect = { event: (e) => e, ruleCalls: codexRuleCalls, reply: claudeReply, checksRewrites: false };
+const GEMINI: Dialect = { event: geminiEvent, ruleCalls: geminiRuleCalls, reply: geminiReply, checksRewrites: true };
+
+function dialectFor(agent: Persona['agent']): Dialect {
+  return agent === 'codex' ? CODEX : agent === 'gemini' ? GEMINI : CLAUDE;
+}
+
+const STRICTNESS: Record<ToolDecision['decision'], number> = { allow: 0, ask: 1, deny: 2 };
+
 export class HookHandler {
   private calls = 0;
   private readonly decidedIds = new Set<string>();
   private paused = false;
   private readonly drift: DriftTracker;
+  private readonly dialect: Dialect;
+  /** Inputs allowed and not yet seen in a PostToolUse, by tool (agents whose other hooks may rewrite inputs). */
+  private readonly allowedInputs = new Map<string, number>();
 
   constructor(private readonly ctx: HookContext) {
     this.drift = new DriftTracker(ctx.persona.limits.drift_threshold);
+    this.dialect = dialectFor(ctx.persona.agent);
   }
 
   /** Handles one hook call; never throws (a failure is a deny with an event). */
@@ -80,12 +118,12 @@ export class HookHandler {
     } catch {
       return this.reject(event, 'malformed hook payload', { bytes: raw.length });
     }
-    switch (event) {
+    switch (this.dialect.event(event)) {
       case 'PreToolUse':
         return this.preToolUse(payload);
       case 'PostToolUse':
       case 'PostToolUseFailure':
-        return this.postToolUse(event, payload);
+        return this.postToolUse(this.dialect.event(event), payload);
       case 'SessionStart':
         this.ctx.onLive();
         this.ctx.emit({ kind: 'session.ready', target: 'hooks', reason: 'agent hooks checked in', detail: { agent_session: payload.session_id ?? null } });
@@ -116,8 +154,10 @@ export class HookHandler {
       this.ctx.limit('max_tool_calls', reason);
       return { code: 2, body: `personae denied this call: ${reason} reached; the session is stopping` };
     }
-    let d = decideToolCall(this.ctx.rules, { tool, input, ...(p.cwd ? { cwd: p.cwd } : {}) }, this.ctx.persona.execution_mode);
+    const calls = this.dialect.ruleCalls(tool, input, p);
+    let d = this.decide(calls, p.cwd);
     if (this.paused && d.decision === 'allow') d = { decision: 'ask', reason: 'session paused after drift' };
+    if (calls.length !== 1 || calls[0]?.tool !== tool) Object.assign(base.detail, { judged_as: calls.map((c) => ({ tool: c.tool, target: targetOf(c.tool, c.input) })) });
     this.ctx.emit({ kind: 'tool.call', ...base, decision: d.decision, reason: d.reason });
     let decision: 'allow' | 'deny' = d.decision === 'ask' ? 'deny' : d.decision;
     let reason = d.reason;
@@ -131,14 +171,10 @@ export class HookHandler {
     const key = DriftTracker.key(tool, input);
     if (decision === 'deny') {
       this.noteFailure(key, tool, target);
-      const text = oneLine(`personae denied this call (${reason}). Do not retry it; choose another approach or stop.`);
-      const json = JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: text } });
-      return { code: 2, body: `${json}\t${text}` };
+      return this.dialect.reply('deny', oneLine(`personae denied this call (${reason}). Do not retry it; choose another approach or stop.`));
     }
-    return {
-      code: 0,
-      body: JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'allow', permissionDecisionReason: oneLine(`personae: ${reason}`) } }),
-    };
+    if (this.dialect.checksRewrites && this.allowedInputs.size < 10_000) this.allowedInputs.set(key, (this.allowedInputs.get(key) ?? 0) + 1);
+    return this.dialect.reply('allow', oneLine(`personae: ${reason}`));
   }
 
   /**
@@ -155,6 +191,18 @@ export class HookHandler {
     this.ctx.emit({ kind: 'tool.call', tool: 'Shell', target, decision: 'deny', reason: d.reason, detail: { layer: 'shell', command: clip(command) } });
     this.noteFailure(DriftTracker.key('Shell', command), 'Shell', target);
     return { code: 2, body: oneLine(`denied by the persona (${d.reason})`) };
+  }
+
+  /** The strictest decision over every call the agent's call amounts to (deny beats ask beats allow). */
+  private decide(calls: readonly RuleCall[], cwd: string | undefined): ToolDecision {
+    let strictest: ToolDecision | undefined;
+    for (const c of calls) {
+      const where = c.cwd ?? cwd;
+      const d = decideToolCall(this.ctx.rules, { tool: c.tool, input: c.input, ...(where ? { cwd: where } : {}) }, this.ctx.persona.execution_mode);
+      if (strictest === undefined || STRICTNESS[d.decision] > STRICTNESS[strictest.decision]) strictest = d;
+      if (d.decision === 'deny') break;
+    }
+    return strictest ?? { decision: 'deny', reason: 'malformed input: nothing to decide' };
   }
 
   private postToolUse(event: string, p: Payload): HookReply {
@@ -174,7 +222,25 @@ export class HookHandler {
     const key = DriftTracker.key(tool, input);
     if (failed) this.noteFailure(key, tool, target);
     else this.drift.succeeded(key);
+    if (this.dialect.checksRewrites) this.checkRan(key, tool, target);
     return { code: 0, body: '{}' };
+  }
+
+  /** A call ran (PostToolUse) with an input personae never allowed: another hook rewrote it after the decision. */
+  private checkRan(key: string, tool: string, target: string): void {
+    const n = this.allowedInputs.get(key) ?? 0;
+    if (n > 1) this.allowedInputs.set(key, n - 1);
+    else if (n === 1) this.allowedInputs.delete(key);
+    else {
+      this.ctx.emit({
+        kind: 'bypass',
+        tool,
+        target,
+        decision: null,
+        reason: 'a tool ran with an input personae did not allow (rewritten by another hook after the decision)',
+        detail: {},
+      });
+    }
   }
 
   private noteFailure(key: string, tool: string, target: string): void {

@@ -8,7 +8,7 @@
 // count, and the attempts are in the audit log under the persona's name.
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execsWith, filesContaining, makeVisibleHome, missing, mkdirs, own, put, sandbox, sessionEvents, startRun, succeeded, testUsers, type Home } from './lib.js';
+import { execsWith, filesContaining, makeVisibleHome, missing, mkdirs, own, put, runEnv, sandbox, sessionEvents, startRun, succeeded, testUsers, type Home } from './lib.js';
 
 const CANARY_FILE = 'CANARY-FILE-4f1c9a';
 const CANARY_DIR = 'CANARY-DIR-7b22e0';
@@ -51,6 +51,7 @@ for (const as of testUsers()) {
           read_deny: [h.path('secret.txt'), h.path('secret-dir'), '{workspace}/a/private', '{workspace}/notyet', h.path('late.txt'), h.path('rotated.txt')],
         },
       });
+      h.writePersona({ name: 'wsonly', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
     });
 
     afterAll(() => h.cleanup());
@@ -178,12 +179,18 @@ t cat_moved sh -c 'cat ${ws}/b/private/s.txt || cat ${ws}/a/unhidden/s.txt || ca
       expect(again.output).not.toContain(CANARY_NESTED);
     });
 
-    it('refuses a run whose write grant was swapped for a symlink by the previous run', async () => {
+    it('refuses a run whose write grant was swapped for a symlink between two runs', async () => {
       const ws2 = mkdirs(h, h.path('ws2'));
       mkdirs(h, h.path('ws2', 'build'));
-      const first = await sandbox(h, 'filer', `rm -rf ${ws2}/build && ln -s ${base}/outside ${ws2}/build && say swapped 0`, { workspace: ws2 });
-      expect(first.marks.swapped).toBe('0');
+      // While granted, the directory is a mount point: it cannot be swapped from inside that run.
+      const granted = await sandbox(h, 'filer', `t swap sh -c 'rm -rf ${ws2}/build && ln -s ${base}/outside ${ws2}/build'`, { workspace: ws2 });
+      expect(granted.marks.swap).not.toBe('0');
+      expect(lstatSync(h.path('ws2', 'build')).isDirectory()).toBe(true);
+      // A run that may write the workspace (but was not granted build itself) swaps it...
+      const swap = await sandbox(h, 'wsonly', `t swap sh -c 'rm -rf ${ws2}/build && ln -s ${base}/outside ${ws2}/build'`, { workspace: ws2 });
+      expect(swap.marks.swap).toBe('0');
       expect(lstatSync(h.path('ws2', 'build')).isSymbolicLink()).toBe(true);
+      // ...and the next run granted build is refused before anything runs.
       const second = await sandbox(h, 'filer', `echo pwned > ${ws2}/build/pwned.txt; say wrote $?`, { workspace: ws2 });
       expect(second.code).toBe(3);
       expect(second.stderr).toMatch(/symlink/);
@@ -216,7 +223,7 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
     const hostActsDuringRun = async (act: () => void, read: string): Promise<string> => {
       const go = h.path(`go-${Date.now()}`);
       const script = `i=0; while [ ! -e ${go} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat ${read} 2>/dev/null; true`;
-      const run = await startRun(h, ['filer', '--', 'sh', '-c', script]);
+      const run = await startRun(h, ['filer', '--', 'sh', '-c', script], { env: runEnv(h) });
       act();
       writeFileSync(go, '');
       const r = await run.done;

@@ -25,11 +25,27 @@ export function makeVisibleHome(as: RunAs): Home {
   const saved = process.env.TMPDIR;
   process.env.TMPDIR = parent;
   try {
-    return makeHome(as);
+    const h = makeHome(as);
+    mkdirs(h, userHome(h));
+    return h;
   } finally {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
   }
+}
+
+/**
+ * The HOME the CLI runs with. The harness uses the base directory itself,
+ * which personae hides as the user's home, so the canaries next to it would
+ * vanish for that reason alone; here HOME is a folder inside the base.
+ */
+export function userHome(h: Home): string {
+  return h.path('userhome');
+}
+
+/** Options for harness calls that start sessions: the separate HOME above. */
+export function runEnv(h: Home, env: Record<string, string> = {}): Record<string, string> {
+  return { HOME: userHome(h), ...env };
 }
 
 /** Owns a path for the user the CLI runs as (so a denial is the sandbox's doing, not a permission bit). */
@@ -121,7 +137,7 @@ export async function sandbox(h: Home, persona: string, script: string, opts: Ru
   if (opts.workspace !== undefined) args.push('--workspace', opts.workspace);
   if (opts.onBehalfOf !== undefined) args.push('--on-behalf-of', opts.onBehalfOf);
   args.push('--', 'sh', '-c', PRELUDE + script);
-  const r = await cli(h, args, { env: opts.env, timeoutMs: opts.timeoutMs ?? 25_000, cwd: opts.workspace });
+  const r = await cli(h, args, { env: runEnv(h, opts.env), timeoutMs: opts.timeoutMs ?? 25_000, cwd: opts.workspace });
   return { ...r, session: sessionOf(r), marks: marksOf(r.stdout), output: r.stdout + r.stderr };
 }
 

@@ -1,0 +1,80 @@
+// End-to-end harness: Debian's Chromium driven by playwright-core against a
+// real backend on loopback. Every wait is bounded; screenshots go to
+// test-results/.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startApi, type ApiEnv } from '../integration/api-harness.js';
+import { ROOT } from '../integration/harness.js';
+
+export const CHROMIUM = process.env.PERSONAE_CHROMIUM ?? '/usr/bin/chromium';
+export const RESULTS = path.join(ROOT, 'test-results');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+export interface E2E {
+  readonly env: ApiEnv;
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Desktop notifications the page showed (title, body). */
+  notifications(): Promise<Array<{ title: string; body: string }>>;
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Why e2e tests cannot run here, or undefined when they can. */
+export function e2eUnavailable(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
+  if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) return 'the UI is not built (npm run build)';
+  return undefined;
+}
+
+export async function startE2E(): Promise<E2E> {
+  const env = await startApi();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  context.setDefaultTimeout(15_000);
+  await context.grantPermissions(['notifications'], { origin: env.b.url });
+  // Record notifications instead of showing them (headless has no notification centre).
+  await context.addInitScript(() => {
+    const shown: Array<{ title: string; body: string }> = [];
+    (window as unknown as { __notifications: typeof shown }).__notifications = shown;
+    class Recorded {
+      static permission = 'granted';
+      static requestPermission = (): Promise<string> => Promise.resolve('granted');
+      onclick: (() => void) | null = null;
+      constructor(title: string, opts?: { body?: string }) {
+        shown.push({ title, body: opts?.body ?? '' });
+      }
+      close(): void {}
+    }
+    (window as unknown as { Notification: unknown }).Notification = Recorded;
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  // The one-time link sets the HttpOnly cookie and lands on the app.
+  await page.goto(env.b.loginUrl(), { timeout: 15_000 });
+  await page.waitForSelector('text=live', { timeout: 15_000 });
+  mkdirSync(RESULTS, { recursive: true });
+  return {
+    env,
+    browser,
+    context,
+    page,
+    notifications: () => page.evaluate(() => (window as unknown as { __notifications: Array<{ title: string; body: string }> }).__notifications),
+    shot: async (name) => {
+      const file = path.join(RESULTS, `${name}.png`);
+      await page.screenshot({ path: file, timeout: 15_000 });
+      return file;
+    },
+    close: async () => {
+      await Promise.race([browser.close(), new Promise((r) => setTimeout(r, 10_000))]);
+      await env.close();
+      if (errors.length > 0) process.stderr.write(`browser errors:\n${errors.join('\n')}\n`);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { it } from 'vitest';
+import { freshWorkspace } from '../integration/api-harness.js';
+import { startE2E } from './browser.js';
+it('dbg', async () => {
+  const t = await startE2E();
+  t.env.h.writePersona({ name: 'night-builder', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+  const { page } = t;
+  page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
+  page.on('response', (r) => { if (r.status() >= 400) console.log('RESP', r.status(), r.url()); });
+  await t.shot('dbg-home');
+  await page.click('nav >> text=Launch');
+  await page.selectOption('select[name=persona]', 'night-builder');
+  await page.fill('input[name=workspace]', freshWorkspace(t.env.h, 'p'));
+  await page.fill('textarea[name=prompt]', 'echo "agent: starting work"; sleep 20');
+  await page.click('button:has-text("Launch")');
+  await page.waitForURL(/#\/sessions\//);
+  await new Promise((r) => setTimeout(r, 3000));
+  await t.shot('dbg-session');
+  console.log(await page.locator('.terminal').innerHTML().then((h) => h.slice(0, 1500)));
+  await t.close();
+}, 60000);
