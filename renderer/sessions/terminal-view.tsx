@@ -77,7 +77,7 @@ export function TerminalView({ sessionId }: { sessionId: string }) {
 
   return (
     <div className="terminal-wrap">
-      <div className="terminal" ref={host} data-testid="terminal" />
+      <div className="term-host" ref={host} data-testid="terminal" />
       {status && <div className="terminal-status">{status}</div>}
     </div>
   );

@@ -16,6 +16,6 @@ it('dbg', async () => {
   await page.waitForURL(/#\/sessions\//);
   await new Promise((r) => setTimeout(r, 3000));
   await t.shot('dbg-session');
-  console.log(await page.locator('.terminal').innerHTML().then((h) => h.slice(0, 1500)));
+  console.log(await page.locator('.term-host').innerHTML().then((h) => h.slice(0, 1500)));
   await t.close();
 }, 60000);

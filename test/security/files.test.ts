@@ -8,7 +8,7 @@
 // count, and the attempts are in the audit log under the persona's name.
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execsWith, filesContaining, makeVisibleHome, missing, mkdirs, own, put, runEnv, sandbox, sessionEvents, startRun, succeeded, testUsers, type Home } from './lib.js';
+import { execsWith, filesContaining, makeVisibleHome, missing, mkdirs, own, put, runEnv, sandbox, sessionEvents, startRun, succeeded, testUsers, until, type Home } from './lib.js';
 
 const CANARY_FILE = 'CANARY-FILE-4f1c9a';
 const CANARY_DIR = 'CANARY-DIR-7b22e0';
@@ -219,11 +219,15 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
 
     // KNOWN HOLES, kept as executable evidence: each `it.fails` passes while the
     // hole is open and starts failing the day it is closed (then flip it to `it`).
-    // The sandbox waits for a go file (visible, read-only) so the host acts after the launch.
+    // The sandbox says it is running (a file in the workspace), then waits for a go file
+    // (visible, read-only) so the host acts while the sandbox's mounts are in place.
     const hostActsDuringRun = async (act: () => void, read: string): Promise<string> => {
-      const go = h.path(`go-${Date.now()}`);
-      const script = `i=0; while [ ! -e ${go} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat ${read} 2>/dev/null; true`;
+      const tag = String(Date.now());
+      const go = h.path(`go-${tag}`);
+      const ready = h.path('ws', `ready-${tag}`);
+      const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat ${read} 2>/dev/null; true`;
       const run = await startRun(h, ['filer', '--', 'sh', '-c', script], { env: runEnv(h) });
+      expect(await until(() => existsSync(ready), 10_000)).toBe(true);
       act();
       writeFileSync(go, '');
       const r = await run.done;
