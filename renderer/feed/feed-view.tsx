@@ -11,7 +11,7 @@ import type { Feed } from './use-feed.js';
 export const ROW_HEIGHT = 26;
 
 const Row = memo(function Row({ e }: { e: ApiEvent }) {
-  const d = decisionLabel(e.decision);
+  const d = decisionLabel(e.decision, e.kind);
   return (
     <div className={`feed-row${e.decision === 'deny' ? ' is-denied' : ''}`} data-kind={e.kind} data-decision={d || undefined} data-id={e.id}>
       <span className="c-time">{clockTime(e.ts)}</span>

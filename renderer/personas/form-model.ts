@@ -134,8 +134,10 @@ export function groupErrors(errors: readonly FieldError[]): { byField: Partial<R
       general.push(e.field ? `${e.field}: ${e.message}` : e.message);
       continue;
     }
-    const item = /(\[\d+\]|\.[A-Z_][A-Z0-9_]*)$/.exec(e.field)?.[1];
-    (byField[f] ??= []).push(item ? `${item.replace(/^\./, '')}: ${e.message}` : e.message);
+    // `network.allow[2]` -> `line 3: ...`, `credentials.TOKEN` -> `TOKEN: ...`
+    const item = /(?:\[(\d+)\]|\.([A-Z_][A-Z0-9_]*))$/.exec(e.field);
+    const where = item?.[1] !== undefined ? `line ${Number(item[1]) + 1}` : item?.[2];
+    (byField[f] ??= []).push(where ? `${where}: ${e.message}` : e.message);
   }
   return { byField, general };
 }

@@ -14,8 +14,9 @@ export function dateTime(iso: string | null): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
-/** allowed / denied / waiting, as the feed shows a decision. */
-export function decisionLabel(d: ApiEvent['decision']): string {
+/** allowed / denied / waiting, as the feed shows a decision (a stop's decision says whether it was verified). */
+export function decisionLabel(d: ApiEvent['decision'], kind = ''): string {
+  if (kind === 'stop') return d === 'allow' ? 'verified' : d === 'deny' ? 'survivors' : '';
   return d === 'allow' ? 'allowed' : d === 'deny' ? 'denied' : d === 'ask' ? 'waiting' : '';
 }
 

@@ -132,7 +132,8 @@ export function codexConfigToml(opts: CodexConfigOptions = {}): string {
     'check_for_update_on_startup = false',
   ];
   if (opts.baseUrl) lines.push('model_provider = "personae"');
-  lines.push('', '[features]', 'hooks = true', 'plugins = false', '', '[analytics]', 'enabled = false');
+  // shell_snapshot off: no login-shell script (sourcing ~/.bashrc) runs before the session's commands.
+  lines.push('', '[features]', 'hooks = true', 'plugins = false', 'shell_snapshot = false', '', '[analytics]', 'enabled = false');
   if (opts.baseUrl) {
     lines.push(
       '',
@@ -295,16 +296,20 @@ export function codexAdapter(persona: Persona, opts: { personaHome: string; hook
       const codexHome = path.join(opts.personaHome, '.codex');
       const files = {
         config: path.join(dir, 'codex-config.toml'),
+        dotenv: path.join(dir, 'codex-dotenv'),
         hooks: path.join(dir, 'codex-hooks.json'),
         rules: path.join(dir, 'codex-rules'),
       };
       writeFileSync(files.config, codexConfigToml(baseUrl ? { baseUrl } : {}), { mode: 0o444 });
       writeFileSync(files.hooks, JSON.stringify(codexHooks(opts.hookTimeoutSeconds), null, 2), { mode: 0o444 });
+      // Codex loads $CODEX_HOME/.env into its environment at start: empty and read-only, so a session cannot plant one for the next.
+      writeFileSync(files.dotenv, '', { mode: 0o444 });
       mkdirSync(files.rules, { recursive: true, mode: 0o755 });
       writeFileSync(path.join(files.rules, 'personae.rules'), codexExecPolicy(persona), { mode: 0o444 });
       // Mount points inside the persona's (writable) CODEX_HOME.
       placeholder(path.join(codexHome, 'config.toml'));
       placeholder(path.join(codexHome, 'hooks.json'));
+      placeholder(path.join(codexHome, '.env'));
       mkdirSync(path.join(codexHome, 'rules'), { recursive: true, mode: 0o700 });
       await Promise.resolve();
       const binds = install.vendorDir
@@ -321,6 +326,7 @@ export function codexAdapter(persona: Persona, opts: { personaHome: string; hook
           ...binds,
           { src: files.config, dest: path.join(codexHome, 'config.toml') },
           { src: files.hooks, dest: path.join(codexHome, 'hooks.json') },
+          { src: files.dotenv, dest: path.join(codexHome, '.env') },
           { src: files.rules, dest: path.join(codexHome, 'rules') },
         ],
         extraPath: install.vendorDir ? [`${INSIDE_CODEX}/bin`, `${INSIDE_CODEX}/codex-path`] : [INSIDE_BIN],

@@ -212,7 +212,10 @@ export function geminiAdapter(
           // One process: no relaunch with a bigger heap.
           GEMINI_CLI_NO_RELAUNCH: 'true',
           NO_BROWSER: 'true',
-          ...(baseUrl ? { GOOGLE_GEMINI_BASE_URL: baseUrl } : {}),
+          // Set explicitly: in a trusted folder Gemini CLI loads the workspace's .env, which may add (never override) variables.
+          GEMINI_CLI_SYSTEM_SETTINGS_PATH: '/etc/gemini-cli/settings.json',
+          GEMINI_CLI_SYSTEM_DEFAULTS_PATH: '/etc/gemini-cli/system-defaults.json',
+          GOOGLE_GEMINI_BASE_URL: baseUrl ?? `https://${GEMINI_API_DOMAINS[0]}`,
         },
         roBinds: [
           { src: pkg, dest: `${INSIDE_GEMINI}/cli` },

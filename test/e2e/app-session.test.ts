@@ -3,7 +3,7 @@
 // terminal and its events (labelled with the persona, a denied call marked
 // denied), answer its approval, stop it and check from outside that every
 // process is gone, then read the morning review.
-import { copyFileSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, freshWorkspace, processesWithArgv, until } from '../integration/api-harness.js';
@@ -22,11 +22,13 @@ const AGENT = [
   'sleep 4242 & sleep 4242',
 ].join('; ');
 
-/** Every process in the pid namespace `ns`, from /proc. */
-function inNamespace(ns: string): number[] {
+/** Processes in the pid namespace `ns`, from /proc; zombies (exited, not yet reaped) only when asked. */
+function inNamespace(ns: string, withZombies = false): number[] {
   return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
     try {
-      return readlinkSync(`/proc/${pid}/ns/pid`) === ns;
+      if (readlinkSync(`/proc/${pid}/ns/pid`) !== ns) return false;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      return withZombies || !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
     } catch {
       return false;
     }
@@ -94,10 +96,12 @@ describe.skipIf(skip !== undefined)('app: a session from launch to morning revie
     await page.click(`button[aria-label="Stop session ${id.slice(0, 8)}"]`);
     await page.waitForSelector('.session-head [data-testid=session-state]:has-text("stopped · verified")');
     expect(inNamespace(ns)).toEqual([]);
+    // ...and once the session has ended, not even an unreaped exit status is left.
+    await until(() => (inNamespace(ns, true).length === 0 ? true : undefined), 5000, 'the namespace to be empty');
     expect(members.filter(alive)).toEqual([]);
     expect(processesWithArgv(['sleep', '4242'])).toEqual([]);
     expect(alive(sandboxPid)).toBe(false);
-    await page.locator('.feed-row[data-kind="stop"][data-decision="allowed"]').first().waitFor();
+    await page.locator('.feed-row[data-kind="stop"][data-decision="verified"]').first().waitFor();
     await t.shot('e2e-stopped');
 
     // Filters and search narrow the feed.

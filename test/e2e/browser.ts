@@ -32,7 +32,7 @@ export function e2eUnavailable(): string | undefined {
 export async function startE2E(): Promise<E2E> {
   const env = await startApi();
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, locale: 'en-US', timezoneId: 'UTC' });
   context.setDefaultTimeout(15_000);
   await context.grantPermissions(['notifications'], { origin: env.b.url });
   // Record notifications instead of showing them (headless has no notification centre).
@@ -54,7 +54,8 @@ export async function startE2E(): Promise<E2E> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    // Refused requests (401/422 answers the tests provoke) are expected; anything else is not.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
   });
   // The one-time link sets the HttpOnly cookie and lands on the app.
   await page.goto(env.b.loginUrl(), { timeout: 15_000 });

@@ -37,7 +37,7 @@ describe('faults', () => {
     });
     const db = path.join(h.home, 'audit.db');
     let before = 0;
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     while (before < 1500 && Date.now() < deadline) {
       await sleep(200);
       try {
@@ -61,7 +61,7 @@ describe('faults', () => {
     expect(countEvents(db)).toBeGreaterThanOrEqual(before);
     // And the CLI works on it afterwards.
     expect((await cli(h, ['audit', '--persona', 'loud', '--limit', '5'])).code).toBe(0);
-  }, 60_000);
+  }, 90_000);
 
   it.runIf(process.getuid?.() === 0)('disk full: the session stops itself with a clear error and the log stays intact', async () => {
     const small = h.path('small');
