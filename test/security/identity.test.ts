@@ -64,7 +64,9 @@ for (const as of testUsers()) {
       // The other persona is running at the same time, its token in its environment.
       const other = await startRun(h, ['other', '--', 'sleep', '30'], { env: runEnv(h) });
       try {
-        const s = `
+        // Everything the sandbox prints goes to stdout; the CLI's own stderr (the host side,
+        // which does run with these variables) is not the sandbox's.
+        const s = `exec 2>&1
 say own "$API_TOKEN"
 say own_name "$PERSONAE_PERSONA"
 env
@@ -82,7 +84,7 @@ say ld "$(python3 -c 'import os; print(sorted(k for k in os.environ if k.startsw
         expect(r.marks.own_name).toBe('ident');
         expect(r.output).not.toContain(OTHER);
         for (const [k, v] of Object.entries(PARENT)) {
-          expect(r.output, k).not.toContain(v);
+          expect(r.stdout, k).not.toContain(v);
           expect(r.stdout, k).not.toMatch(new RegExp(`^${k}=`, 'm'));
         }
         expect(r.marks.ld).toBe('[]');
