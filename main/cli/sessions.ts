@@ -1,30 +1,18 @@
 // `personae ps`, `personae stop`, `personae persona suspend|resume`.
-import path from 'node:path';
-import { runDir } from '../../personas/paths.js';
 import { resumePersona, suspendPersona } from '../../personas/suspended.js';
 import type { SessionRecord } from '../../sandbox/audit/store.js';
-import { sendControl } from '../../sandbox/session-control.js';
+import { controlSocketPath, isAlive, stopForeignSession } from '../session-stop.js';
 import { home, openStore } from './context.js';
 import { fail, info } from './output.js';
 
-function alive(pid: number | null): boolean {
-  if (pid === null) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function controlSocket(id: string): string {
-  return path.join(runDir(home()), id.replace(/-/g, '').slice(0, 12), 'control.sock');
+  return controlSocketPath(home(), id);
 }
 
 export async function runningSessions(): Promise<SessionRecord[]> {
   const store = await openStore();
   try {
-    return store.listSessions({ running: true }).filter((s) => alive(s.supervisor_pid));
+    return store.listSessions({ running: true }).filter((s) => isAlive(s.supervisor_pid));
   } finally {
     store.close();
   }
@@ -54,25 +42,13 @@ export async function psCommand(opts: { json?: boolean }): Promise<number> {
 
 /** Stops sessions through their control sockets; returns how many could not be verified stopped. */
 export async function stopSessions(targets: readonly SessionRecord[], reason: 'user' | 'suspend'): Promise<number> {
-  const results = await Promise.all(
-    targets.map(async (s) => {
-      try {
-        const r = await sendControl(controlSocket(s.id), { op: 'stop', reason });
-        if (r.ok === true) {
-          info(`stopped ${s.id} (persona ${s.persona}); verified: no process survives`);
-          return 0;
-        }
-        info(`session ${s.id}: ${String(r.survivors ?? r.error ?? 'not verified')} processes survive`);
-        return 1;
-      } catch (e) {
-        // The supervisor is unreachable: kill it; its sandbox dies with it (die-with-parent).
-        if (s.supervisor_pid !== null && alive(s.supervisor_pid)) process.kill(s.supervisor_pid, 'SIGKILL');
-        info(`session ${s.id}: control socket unreachable (${(e as Error).message}); killed its supervisor`);
-        return 0;
-      }
-    }),
-  );
-  return results.reduce<number>((a, b) => a + b, 0);
+  const outcomes = await Promise.all(targets.map((s) => stopForeignSession(home(), s, reason)));
+  for (const o of outcomes) {
+    const persona = targets.find((t) => t.id === o.session)?.persona ?? '?';
+    if (o.verified) info(`stopped ${o.session} (persona ${persona}); verified: no process survives${o.error ? ` (${o.error})` : ''}`);
+    else info(`session ${o.session}: not verified stopped: ${o.error ?? `${o.survivors} processes survive`}`);
+  }
+  return outcomes.filter((o) => !o.verified).length;
 }
 
 export async function stopCommand(session: string | undefined, opts: { persona?: string; all?: boolean }): Promise<number> {

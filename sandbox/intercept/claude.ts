@@ -11,30 +11,24 @@
 //    (a settings file Claude Code silently dropped registers no hooks);
 //  - Claude Code's own OpenTelemetry events are received on the broker socket
 //    and any tool that ran without a hook decision is flagged as `bypass`.
-import { execFile } from 'node:child_process';
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
-import { packageRoot, which } from '../launch/host-tools.js';
 import { INSIDE } from '../launch/plan.js';
 import type { AdapterPlan, AdapterSession, AgentAdapter } from './adapter.js';
+import { AgentCommandError, baseUrlHost, findAgentInstall, HOOKS_LIVE_MS, hooksLiveWatch, readAgentVersion } from './agent-common.js';
 import { BypassDetector } from './otel.js';
 
-export const HOOKS_LIVE_MS = 20_000;
+export { AgentCommandError, HOOKS_LIVE_MS } from './agent-common.js';
+
 const INSIDE_SETTINGS = '/run/personae/claude/settings.json';
 const INSIDE_BIN = '/run/personae/agent-bin';
 /** Flags personae sets itself; a command that tries to change them is refused. */
 const FORBIDDEN_FLAGS = ['--dangerously-skip-permissions', '--permission-mode', '--settings', '--setting-sources', '--allow-dangerously-skip-permissions', '--permission-prompt-tool'];
 
-export class AgentCommandError extends Error {}
-
 /** Finds the Claude Code binary: $PERSONAE_CLAUDE_BIN, PATH, then personae's own dependency. */
 export function findClaudeBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [env.PERSONAE_CLAUDE_BIN, which('claude', env.PATH), path.join(packageRoot(), 'node_modules', '.bin', 'claude')];
-  for (const c of candidates) {
-    if (c && existsSync(c)) return realpathSync(c);
-  }
-  return undefined;
+  return findAgentInstall('claude', env, (found) => realpathSync(found));
 }
 
 /** The settings Claude Code gets: hooks on every tool, the persona's deny rules, no preflight side traffic. */
@@ -79,15 +73,6 @@ export function claudeCommand(command: readonly string[]): string[] {
   return ['claude', '--settings', INSIDE_SETTINGS, '--setting-sources', '', '--permission-mode', 'dontAsk', ...args];
 }
 
-function baseUrlHost(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface ClaudeAdapterOptions {
   readonly personaHome: string;
   readonly hookTimeoutSeconds: number;
@@ -106,11 +91,7 @@ export function claudeAdapter(persona: Persona, opts: ClaudeAdapterOptions): Age
     async version() {
       if (version !== undefined) return version;
       if (!binary) throw new AgentCommandError('Claude Code is not installed: npm install -g @anthropic-ai/claude-code (or set PERSONAE_CLAUDE_BIN)');
-      version = await new Promise<string | null>((resolve) => {
-        execFile(binary, ['--version'], { timeout: 10_000, env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' } }, (err, stdout) => {
-          resolve(err ? null : (/^(\d+\.\d+\.\d+)/.exec(stdout.trim())?.[1] ?? null));
-        });
-      });
+      version = await readAgentVersion(binary, ['--version'], ['CLAUDE_CONFIG_DIR']);
       return version;
     },
     async prepare({ session, dir }): Promise<AdapterPlan> {
@@ -123,8 +104,7 @@ export function claudeAdapter(persona: Persona, opts: ClaudeAdapterOptions): Age
       const baseUrl = env.PERSONAE_ANTHROPIC_BASE_URL;
       const apiHost = baseUrlHost(baseUrl);
       const detector = new BypassDetector(session);
-      let live = false;
-      let began = false;
+      const watch = hooksLiveWatch('Claude Code', hooksLiveMs);
       session.onTelemetry = (p, body) => detector.receive(p, body);
       await Promise.resolve();
       return {
@@ -152,22 +132,10 @@ export function claudeAdapter(persona: Persona, opts: ClaudeAdapterOptions): Age
         ],
         extraPath: [INSIDE_BIN],
         rewriteCommand: claudeCommand,
-        started(s: AdapterSession) {
-          began = true;
-          const timer = setTimeout(() => {
-            if (!live) s.fail(`Claude Code's hooks did not check in within ${hooksLiveMs / 1000} s (its settings were not loaded); stopping the session`);
-          }, hooksLiveMs);
-          timer.unref();
-          void s.hooksLive.promise.then(() => {
-            live = true;
-            clearTimeout(timer);
-          });
-        },
+        started: (s: AdapterSession) => watch.started(s),
         close() {
           detector.close();
-          if (began && !live) {
-            session.emit({ kind: 'error', target: 'hooks', decision: 'deny', reason: 'Claude Code ended without its hooks ever checking in: its tool calls were not intercepted by personae' });
-          }
+          watch.ended(session);
         },
       };
     },

@@ -22,16 +22,13 @@
 //    `Bash(prefix:*)` deny rules become Codex execpolicy `forbidden` prefix
 //    rules (`$CODEX_HOME/rules/`, read-only), enforced even when a hook fails.
 //  - SessionStart must check in within HOOKS_LIVE_MS or the session stops.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseToolRule } from '../../personas/tool-rule.js';
 import type { Persona } from '../../personas/schema.js';
-import { packageRoot, which } from '../launch/host-tools.js';
 import { INSIDE } from '../launch/plan.js';
 import type { AdapterPlan, AdapterSession, AgentAdapter } from './adapter.js';
-import { AgentCommandError, HOOKS_LIVE_MS } from './claude.js';
+import { AgentCommandError, baseUrlHost, findAgentInstall, HOOKS_LIVE_MS, hooksLiveWatch, readAgentVersion } from './agent-common.js';
 
 /** Where the Codex install (bin/, codex-path/, codex-resources/) is mounted in the sandbox. */
 const INSIDE_CODEX = '/run/personae/codex';
@@ -88,13 +85,7 @@ export function resolveCodexInstall(found: string, arch: string = process.arch):
 
 /** Finds Codex: $PERSONAE_CODEX_BIN, PATH, then personae's own dependency. */
 export function findCodexInstall(env: NodeJS.ProcessEnv = process.env): CodexInstall | undefined {
-  const candidates = [env.PERSONAE_CODEX_BIN, which('codex', env.PATH), path.join(packageRoot(), 'node_modules', '.bin', 'codex')];
-  for (const c of candidates) {
-    if (!c || !existsSync(c)) continue;
-    const install = resolveCodexInstall(c);
-    if (install) return install;
-  }
-  return undefined;
+  return findAgentInstall('codex', env, resolveCodexInstall);
 }
 
 const MISSING = 'Codex is not installed: npm install -g @openai/codex (or set PERSONAE_CODEX_BIN)';
@@ -251,24 +242,9 @@ function firstPositional(args: readonly string[]): string | undefined {
   return undefined;
 }
 
-function baseUrlHost(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `codex --version` prints `codex-cli 0.169.0`; it writes helper links under CODEX_HOME, so it runs in a throw-away one. */
 export function readCodexVersion(binary: string): Promise<string | null> {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'personae-codex-version-'));
-  return new Promise<string | null>((resolve) => {
-    execFile(binary, ['--version'], { timeout: 10_000, env: { PATH: '/usr/bin:/bin', HOME: scratch, CODEX_HOME: scratch } }, (err, stdout) => {
-      rmSync(scratch, { recursive: true, force: true });
-      resolve(err ? null : (/(\d+\.\d+\.\d+)/.exec(stdout.trim())?.[1] ?? null));
-    });
-  });
+  return readAgentVersion(binary, ['--version'], ['CODEX_HOME']);
 }
 
 /** Creates an empty file (and its folders) if missing, so a read-only mount has somewhere to go. */
@@ -289,8 +265,9 @@ export function codexAdapter(persona: Persona, opts: { personaHome: string; hook
       version = await readCodexVersion(install.binary);
       return version;
     },
-    async prepare({ dir }): Promise<AdapterPlan> {
+    async prepare({ session, dir }): Promise<AdapterPlan> {
       if (!install) throw new AgentCommandError(MISSING);
+      const watch = hooksLiveWatch('Codex', HOOKS_LIVE_MS);
       const baseUrl = env.PERSONAE_OPENAI_BASE_URL;
       const apiHost = baseUrlHost(baseUrl);
       const codexHome = path.join(opts.personaHome, '.codex');
@@ -331,14 +308,8 @@ export function codexAdapter(persona: Persona, opts: { personaHome: string; hook
         ],
         extraPath: install.vendorDir ? [`${INSIDE_CODEX}/bin`, `${INSIDE_CODEX}/codex-path`] : [INSIDE_BIN],
         rewriteCommand: codexCommand,
-        started(s: AdapterSession) {
-          const timer = setTimeout(() => {
-            s.fail(`Codex's hooks did not check in within ${HOOKS_LIVE_MS / 1000} s (its hooks were not loaded); stopping the session`);
-          }, HOOKS_LIVE_MS);
-          timer.unref();
-          void s.hooksLive.promise.then(() => clearTimeout(timer));
-        },
-        close: () => undefined,
+        started: (s: AdapterSession) => watch.started(s),
+        close: () => watch.ended(session),
       };
     },
   };

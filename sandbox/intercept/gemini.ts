@@ -23,15 +23,12 @@
 //    bring its own hooks).
 //  - --approval-mode yolo never waits on a prompt; the hooks decide.
 //  - SessionStart must check in within HOOKS_LIVE_MS or the session stops.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
-import { packageRoot, which } from '../launch/host-tools.js';
 import { INSIDE } from '../launch/plan.js';
 import type { AdapterPlan, AdapterSession, AgentAdapter } from './adapter.js';
-import { AgentCommandError, HOOKS_LIVE_MS } from './claude.js';
+import { AgentCommandError, baseUrlHost, findAgentInstall, HOOKS_LIVE_MS, hooksLiveWatch, readAgentVersion } from './agent-common.js';
 import type { RuleCall } from './codex.js';
 
 /** Where the Gemini CLI package (bundle/) and the Node running it are mounted in the sandbox. */
@@ -58,13 +55,7 @@ export function resolveGeminiPackage(found: string): string | undefined {
 
 /** Finds Gemini CLI: $PERSONAE_GEMINI_BIN, PATH, then personae's own dependency. */
 export function findGeminiPackage(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const candidates = [env.PERSONAE_GEMINI_BIN, which('gemini', env.PATH), path.join(packageRoot(), 'node_modules', '.bin', 'gemini')];
-  for (const c of candidates) {
-    if (!c || !existsSync(c)) continue;
-    const pkg = resolveGeminiPackage(c);
-    if (pkg) return pkg;
-  }
-  return undefined;
+  return findAgentInstall('gemini', env, resolveGeminiPackage);
 }
 
 /** The settings Gemini CLI gets: hooks on every tool, API-key auth, no update checks, usage statistics or telemetry. */
@@ -147,27 +138,7 @@ export function geminiCommand(command: readonly string[]): string[] {
 
 /** `gemini --version` prints `0.61.0`; it creates ~/.gemini, so it runs with a throw-away home. */
 export function readGeminiVersion(pkg: string, node: string = process.execPath): Promise<string | null> {
-  const scratch = mkdtempSync(path.join(tmpdir(), 'personae-gemini-version-'));
-  return new Promise<string | null>((resolve) => {
-    execFile(
-      node,
-      [path.join(pkg, 'bundle', 'gemini.js'), '--version'],
-      { timeout: 20_000, env: { PATH: '/usr/bin:/bin', HOME: scratch, GEMINI_CLI_HOME: scratch, GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1' } },
-      (err, stdout) => {
-        rmSync(scratch, { recursive: true, force: true });
-        resolve(err ? null : (/(\d+\.\d+\.\d+)/.exec(stdout.trim())?.[1] ?? null));
-      },
-    );
-  });
-}
-
-function baseUrlHost(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return undefined;
-  }
+  return readAgentVersion(node, [path.join(pkg, 'bundle', 'gemini.js'), '--version'], ['GEMINI_CLI_HOME'], 20_000, { GEMINI_CLI_NO_RELAUNCH: 'true' });
 }
 
 export function geminiAdapter(
@@ -186,8 +157,9 @@ export function geminiAdapter(
       version = await readGeminiVersion(pkg, node);
       return version;
     },
-    async prepare({ dir }): Promise<AdapterPlan> {
+    async prepare({ session, dir }): Promise<AdapterPlan> {
       if (!pkg) throw new AgentCommandError(MISSING);
+      const watch = hooksLiveWatch('Gemini CLI', HOOKS_LIVE_MS);
       const problem = geminiWorkspaceProblem(opts.workspace);
       if (problem) throw new AgentCommandError(`cannot run Gemini CLI here: ${problem}`);
       const baseUrl = env.PERSONAE_GEMINI_BASE_URL;
@@ -226,14 +198,8 @@ export function geminiAdapter(
         ],
         extraPath: [INSIDE_BIN],
         rewriteCommand: geminiCommand,
-        started(s: AdapterSession) {
-          const timer = setTimeout(() => {
-            s.fail(`Gemini CLI's hooks did not check in within ${HOOKS_LIVE_MS / 1000} s (its settings were not loaded or its hooks were disabled); stopping the session`);
-          }, HOOKS_LIVE_MS);
-          timer.unref();
-          void s.hooksLive.promise.then(() => clearTimeout(timer));
-        },
-        close: () => undefined,
+        started: (s: AdapterSession) => watch.started(s),
+        close: () => watch.ended(session),
       };
     },
   };

@@ -1,6 +1,6 @@
 // Turns the pure filesystem plan into host facts: probes paths, creates the
 // session's placeholders (and removes them afterwards).
-import { closeSync, cpSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, cpSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
 import { alwaysHidden, planFilesystem, type FilesystemPlan, type PathContext, type PathProbe } from '../policy/filesystem.js';
@@ -30,7 +30,7 @@ export interface PreparedFilesystem {
   readonly plan: FilesystemPlan;
   /** Host directories hidden wholesale (homes, personae's own data). */
   readonly hidden: readonly string[];
-  /** Removes the placeholders and sweeps guarded traps still present into quarantine (see `swept`). */
+  /** Removes the placeholders and sweeps guarded (and sweep-at-end) traps still present into quarantine (see `swept`). */
   cleanup(): void;
   /** Guarded traps the last cleanup found still present, and where they went (undefined: left in place). */
   readonly swept: ReadonlyArray<{ readonly path: string; readonly quarantined: string | undefined }>;
@@ -64,6 +64,19 @@ function sweep(p: string, dir: string): { path: string; quarantined: string | un
   }
 }
 
+/**
+ * True when the run directory holds more than one session directory (this
+ * session's own is still there while it cleans up). Stale ones from a killed
+ * supervisor count too: placeholders are then left in place, the safe side.
+ */
+function otherSessionsRunning(personaeHome: string): boolean {
+  try {
+    return readdirSync(path.join(personaeHome, 'run'), { withFileTypes: true }).filter((e) => e.isDirectory() && /^[0-9a-f]{12}$/.test(e.name)).length > 1;
+  } catch {
+    return true;
+  }
+}
+
 export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, opts: { readonly quarantine?: string } = {}): PreparedFilesystem {
   const plan = planFilesystem(persona, ctx, personaeHome, hostProbe);
   const created: Array<{ path: string; kind: 'dir' | 'file' }> = [];
@@ -89,6 +102,9 @@ export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHo
     plan: usable,
     hidden,
     cleanup() {
+      // Another session may have found one of these placeholders and mounted over it; removing
+      // it on the host would detach that mount (and free the trap) inside the other sandbox.
+      if (otherSessionsRunning(personaeHome)) created.length = 0;
       for (const c of created.reverse()) {
         try {
           if (c.kind === 'dir') rmdirSync(c.path);
@@ -99,7 +115,7 @@ export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHo
       }
       // The sandbox is gone: nothing can race this final look at the guarded traps.
       const dir = opts.quarantine ?? path.join(personaeHome, 'quarantine', `swept-${Date.now()}`);
-      for (const g of usable.guarded) {
+      for (const g of [...usable.guarded, ...(usable.sweepAtEnd ?? [])]) {
         const r = sweep(g, dir);
         if (r) swept.push(r);
       }

@@ -40,6 +40,13 @@ export interface FilesystemPlan {
    * session) or rename `.git` and build a new one around the pinned hooks.
    */
   readonly anchors?: readonly string[];
+  /**
+   * Traps that can be neither held in place nor watched without breaking the
+   * tool that makes them: `.git/hooks` when there is no `.git` yet (`git init`
+   * fills it, and moving it away mid-way makes `git init` fail). Whatever is
+   * there when the session is over is moved to quarantine.
+   */
+  readonly sweepAtEnd?: readonly string[];
 }
 
 export class FilesystemPlanError extends Error {}
@@ -115,6 +122,7 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
 
   const pinned: string[] = [];
   const guarded: string[] = [];
+  const sweepAtEnd: string[] = [];
   const allowed = new Set<string>(persona.filesystem.allow_sensitive);
   for (const root of writable) {
     const kind = probe.kind(root);
@@ -131,8 +139,8 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
         } else if (!name.startsWith('.git/') || probe.kind(path.join(root, '.git')) === 'dir') {
           placeholders.push({ path: p, kind: 'dir', mode: 'pin' });
         } else {
-          // No .git yet (`git init` may make one): watch the hooks directory, quarantine it if it appears.
-          guarded.push(p);
+          // No .git yet (`git init` may make one): its hooks are swept into quarantine when the session ends.
+          sweepAtEnd.push(p);
         }
       }
     }
@@ -140,7 +148,7 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
 
   // Bind each existing directory between a writable root and a protected path onto itself.
   const anchors: string[] = [];
-  const protectedPaths = [...hidden.map((x) => x.path), ...placeholders.map((x) => x.path), ...pinned, ...guarded];
+  const protectedPaths = [...hidden.map((x) => x.path), ...placeholders.map((x) => x.path), ...pinned, ...guarded, ...sweepAtEnd];
   for (const p of protectedPaths) {
     const root = writable.filter((w) => p !== w && isInside(p, w)).sort((a, b) => b.length - a.length)[0];
     if (root === undefined) continue;
@@ -155,5 +163,5 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
     }
   }
   anchors.sort((a, b) => a.split('/').length - b.split('/').length);
-  return { writable, hidden, pinned, placeholders, guarded, anchors };
+  return { writable, hidden, pinned, placeholders, guarded, anchors, sweepAtEnd };
 }

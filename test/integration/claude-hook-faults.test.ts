@@ -64,7 +64,7 @@ describe('Claude Code hook failures still deny', () => {
         const base = claudeAdapter(persona, {
           personaHome,
           hookTimeoutSeconds: 20,
-          hooksLiveMs: 8000,
+          hooksLiveMs: 20_000,
           env: { ...process.env, PERSONAE_ANTHROPIC_BASE_URL: 'http://model.test' },
         });
         const session = await Session.start({
