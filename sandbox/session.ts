@@ -13,8 +13,9 @@ import { ExecTracer } from './intercept/exec-tracer.js';
 import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
 import { findHostTools } from './launch/host-tools.js';
 import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
-import { pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
-import { prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
+import { pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
+import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
+import { sandboxedGitDiff } from './intercept/git-diff.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -96,6 +97,11 @@ export class Session {
   private resolveEnd!: (end: SessionEnd) => void;
   private stopResult: StopResult | undefined;
   private watcher: FsWatcher | undefined;
+  private tools: HostTools | undefined;
+  private fsPrep: PreparedFilesystem | undefined;
+  private hiddenDirs: readonly string[] = [];
+  /** Files the session wrote or deleted (for the diffs at its end). */
+  private readonly changed = new Set<string>();
   approvals!: Approvals;
   hooks: HookHandler | undefined;
   /** Telemetry exports (OTLP/HTTP JSON) from the agent, for adapters that cross-check hooks. */
@@ -114,6 +120,7 @@ export class Session {
     this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
     const redact = createRedactor(options.credentials);
     this.emit = (input: EventInput) => {
+      if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
       options.store.append(this.labels, redact(input));
     };
     this.ended = new Promise((resolve) => {
@@ -157,10 +164,13 @@ export class Session {
     writeFileSync(emptyFile, '', { mode: 0o000 });
 
     mark('dirs');
-    const fsPrep: PreparedFilesystem = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome);
-    this.cleanups.push(() => fsPrep.cleanup());
-    // The watcher loads and scans while the rest starts; spawning waits (bounded) until it is ready.
+    this.tools = tools;
     const quarantine = path.join(o.personaeHome, 'quarantine', this.id);
+    const fsPrep: PreparedFilesystem = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { quarantine });
+    this.fsPrep = fsPrep;
+    this.cleanups.push(() => this.releaseFilesystem());
+    this.hiddenDirs = fsPrep.hidden;
+    // The watcher loads and scans while the rest starts; spawning waits (bounded) until it is ready.
     const watching = watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`), {
       guarded: fsPrep.plan.guarded,
       onTrap: (p) => quarantinePath(p, quarantine),
@@ -372,6 +382,8 @@ export class Session {
     mark('namespace verified');
     await tracer.drain();
     await this.watcher?.settle();
+    await this.recordDiffs();
+    this.releaseFilesystem();
     mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
     this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
@@ -379,6 +391,31 @@ export class Session {
     this.options.store.flush();
     mark('cleaned up');
     this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult });
+  }
+
+  /** Removes placeholders and sweeps leftover persistence traps to quarantine (once), recording each one swept. */
+  private releaseFilesystem(): void {
+    const prep = this.fsPrep;
+    if (!prep) return;
+    this.fsPrep = undefined;
+    prep.cleanup();
+    for (const s of prep.swept) {
+      this.emit({
+        kind: 'fs.write',
+        target: s.path,
+        decision: 'deny',
+        reason: `persistence trap ${path.basename(s.path)} left at session end: not granted by filesystem.allow_sensitive`,
+        detail: { op: 'swept', quarantined: s.quarantined ?? null },
+      });
+    }
+  }
+
+  /** Diffs of the files this session changed, when the workspace is a git repository. */
+  private async recordDiffs(): Promise<void> {
+    const ws = this.options.workspace;
+    if (!this.tools || this.changed.size === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
+    const diffs = await sandboxedGitDiff(this.tools, ws, [...this.changed], this.hiddenDirs);
+    for (const [file, diff] of diffs) this.emit({ kind: 'fs.diff', target: file, detail: { diff, base: 'HEAD' } });
   }
 
   private async cleanup(): Promise<void> {

@@ -83,12 +83,12 @@ export function summarizeReview(input: ReviewInput): Review {
       p.denials++;
       if (p.denied_calls.length < MAX_DENIED_LISTED) p.denied_calls.push(e);
     }
-    if ((e.kind === 'fs.write' || e.kind === 'fs.delete') && e.target !== null) {
+    if ((e.kind === 'fs.write' || e.kind === 'fs.delete' || e.kind === 'fs.diff') && e.target !== null) {
       let m = files.get(e.persona);
       if (m === undefined) files.set(e.persona, (m = new Map()));
       const f = m.get(e.target) ?? { writes: 0, deletes: 0, diff: null };
       if (e.kind === 'fs.write') f.writes++;
-      else f.deletes++;
+      else if (e.kind === 'fs.delete') f.deletes++;
       if (typeof e.detail.diff === 'string') f.diff = e.detail.diff;
       m.set(e.target, f);
     }

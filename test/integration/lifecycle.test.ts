@@ -56,4 +56,13 @@ describe('session lifecycle', () => {
     expect(log.stdout).toContain('Night Builder');
     expect(log.stdout).toContain('On-behalf-of: alice@example.com');
   });
+
+  it('records a diff of each tracked file the session changed (git run in a sandbox of its own)', async () => {
+    const r = await cli(h, ['run', 'night', '--', 'sh', '-c', 'echo changed-line >> f && echo new > untracked.txt']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+    const diffs = await audit(h, ['--session', id, '--kind', 'fs.diff']);
+    expect(diffs.map((e) => e.target)).toEqual([`${h.workspace}/f`]);
+    expect(diffs[0]?.detail.diff).toContain('+changed-line');
+  });
 });

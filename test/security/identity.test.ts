@@ -82,6 +82,9 @@ say ld "$(python3 -c 'import os; print(sorted(k for k in os.environ if k.startsw
         expect(r.code).toBe(0);
         expect(r.marks.own).toBe(OWN);
         expect(r.marks.own_name).toBe('ident');
+        // The environment dump did run (so the absences below mean something).
+        expect(r.stdout).toMatch(/^PERSONAE_PERSONA=ident$/m);
+        expect(r.stdout).toMatch(/^HTTPS_PROXY=http:\/\/127\.0\.0\.1:3128$/m);
         expect(r.output).not.toContain(OTHER);
         for (const [k, v] of Object.entries(PARENT)) {
           expect(r.stdout, k).not.toContain(v);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { audit, cli, makeHome, type CliResult, type Home, type RunAs } from '../integration/harness.js';
+import { audit, cli, makeHome, ROOT, type CliResult, type Home, type RunAs } from '../integration/harness.js';
 import type { AuditEvent } from '../../sandbox/audit/event.js';
 
 export { audit, cli, makeHome, processesMatching, startRun, testServer, testUsers, ROOT, type Home, type RunAs, type TestServer } from '../integration/harness.js';
@@ -20,7 +20,7 @@ export { audit, cli, makeHome, processesMatching, startRun, testServer, testUser
  * control file next to the canaries, so a base that is not visible fails.
  */
 export function makeVisibleHome(as: RunAs): Home {
-  const parent = process.getuid?.() === 0 ? '/var/lib' : path.join(process.cwd(), 'test-results');
+  const parent = process.getuid?.() === 0 ? '/var/lib' : path.join(ROOT, 'test-results');
   mkdirSync(parent, { recursive: true });
   const saved = process.env.TMPDIR;
   process.env.TMPDIR = parent;

@@ -6,10 +6,10 @@
 // what was caught, and the audit log has an fs.write deny under the persona's
 // name for every guarded file the agent created.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitRepo, hostAs, makeVisibleHome, missing, mkdirs, sandbox, sessionEvents, succeeded, testUsers, type Home } from './lib.js';
+import { cli, gitRepo, hostAs, makeVisibleHome, marksOf, missing, mkdirs, PRELUDE, runEnv, sandbox, sessionEvents, startRun, succeeded, testUsers, until, type Home } from './lib.js';
 
 const FILE_TRAPS = ['.gitmodules', '.bashrc', '.bash_profile', '.profile', '.zshrc', '.envrc', '.mcp.json'];
 
@@ -94,11 +94,11 @@ sleep 0.3
 
     it('a trap rewritten in a tight loop until the session ends is still gone afterwards', async () => {
       const s = `
-i=0; while [ $i -lt 200 ]; do echo "evil $i" > .mcp.json; echo "evil $i" > .bashrc.tmp; mv .bashrc.tmp .bashrc; i=$((i+1)); done
+i=0; while [ $i -lt 100 ]; do echo "evil $i" > .mcp.json; echo "evil $i" > .bashrc.tmp; mv .bashrc.tmp .bashrc; i=$((i+1)); done
 say looped $i
 `;
       const r = await sandbox(h, 'trapper', s);
-      expect(r.marks.looped).toBe('200');
+      expect(r.marks.looped).toBe('100');
       expect(existsSync(path.join(ws, '.mcp.json'))).toBe(false);
       expect(existsSync(path.join(ws, '.bashrc'))).toBe(false);
       const events = await sessionEvents(h, r.session);
@@ -117,8 +117,13 @@ sleep 0.3
       const r = await sandbox(h, 'trapper', s, { workspace: fresh });
       expect(r.marks.init).toBe('0');
       for (const f of ['.git/hooks', '.git/commondir', '.git/config']) expect(existsSync(path.join(fresh, f)), f).toBe(false);
+      // git init worked during the session; its hooks went to the session's quarantine when it ended, recorded.
+      const swept = [r.session];
+      expect(swept.flatMap((d) => readdirSync(path.join(h.home, 'quarantine', d))).some((f) => f.endsWith('-swept-hooks'))).toBe(true);
+      expect(existsSync(path.join(fresh, '.git', 'objects'))).toBe(true);
       const events = await sessionEvents(h, r.session);
-      expect(events.some((e) => e.kind === 'fs.write' && e.decision === 'deny' && (e.target ?? '').startsWith(path.join(fresh, '.git', 'hooks')))).toBe(true);
+      expect(events.some((e) => e.kind === 'fs.write' && e.decision === 'deny' && e.target === path.join(fresh, '.git', 'commondir'))).toBe(true);
+      expect(events.some((e) => e.kind === 'fs.write' && e.detail.op === 'swept' && e.target === path.join(fresh, '.git', 'hooks'))).toBe(true);
       spawnSync('git', ['status'], { cwd: fresh, uid: as.uid, gid: as.gid, timeout: 10_000, env: { PATH: '/usr/bin:/bin', HOME: h.dir } });
       expect(existsSync(h.path('pwned-fresh'))).toBe(false);
       expect(existsSync(h.path('pwned-fresh-config'))).toBe(false);
@@ -152,6 +157,53 @@ sleep 0.3
       expect(statSync(path.join(wsg, '.git/hooks/pre-push')).mode & 0o111).not.toBe(0);
       for (const f of ['.idea', '.gitmodules']) expect(existsSync(path.join(wsg, f)), f).toBe(false);
       expect(readFileSync(path.join(wsg, '.git', 'config'), 'utf8')).not.toContain('# x');
+    });
+
+    it('a trap stays held when another session in the same workspace ends first', async () => {
+      const shared = h.path('shared-ws');
+      gitRepo(h, shared);
+      const go = h.path('go-shared');
+      const ready = path.join(shared, 'ready-b');
+      // A holds the placeholders (.vscode and friends did not exist) and just waits.
+      const a = await startRun(h, ['trapper', '--workspace', shared, '--', 'sleep', '30'], { env: runEnv(h), cwd: shared });
+      try {
+        expect(await until(() => existsSync(path.join(shared, '.vscode')), 10_000)).toBe(true);
+        // B starts while A's placeholders are there, then waits for A to end.
+        const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done
+t vscode sh -c 'mkdir -p .vscode && echo {} > .vscode/tasks.json'
+t claude sh -c 'mkdir -p .claude/commands && echo x > .claude/commands/evil.md'`;
+        const b = await startRun(h, ['trapper', '--workspace', shared, '--', 'sh', '-c', PRELUDE + script], { env: runEnv(h), cwd: shared });
+        expect(await until(() => existsSync(ready), 10_000)).toBe(true);
+        expect((await cli(h, ['stop', a.session.slice(0, 8)], { env: runEnv(h) })).code).toBe(0);
+        await a.done;
+        writeFileSync(go, '');
+        const r = await b.done;
+        expect(marksOf(r.stdout).vscode).not.toBe('0');
+        expect(marksOf(r.stdout).claude).not.toBe('0');
+        expect(existsSync(path.join(shared, '.vscode', 'tasks.json'))).toBe(false);
+        expect(existsSync(path.join(shared, '.claude', 'commands', 'evil.md'))).toBe(false);
+      } finally {
+        await cli(h, ['stop', '--all'], { env: runEnv(h) });
+        await a.done;
+      }
+    });
+
+    // KNOWN HOLE (same class as the rotated secret in files.test.ts): a host-side rename over
+    // a pinned trap during the session (git itself writes config.lock, then renames it)
+    // detaches the read-only mount inside the sandbox, and the trap is writable from then on.
+    it.fails('KNOWN HOLE: after the user runs `git config` on the host mid-session, the agent can write .git/config', async () => {
+      const repo = h.path('hostgit-ws');
+      gitRepo(h, repo);
+      const go = h.path('go-hostgit');
+      const ready = path.join(repo, 'ready');
+      const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done
+printf '[core]\n\tfsmonitor = touch ${h.dir}/pwned-hostgit\n' >> .git/config`;
+      const run = await startRun(h, ['trapper', '--workspace', repo, '--', 'sh', '-c', script], { env: runEnv(h), cwd: repo });
+      expect(await until(() => existsSync(ready), 10_000)).toBe(true);
+      hostAs(h, ['git', 'config', 'user.name', 'Host User'], repo);
+      writeFileSync(go, '');
+      await run.done;
+      expect(readFileSync(path.join(repo, '.git', 'config'), 'utf8')).not.toContain('pwned-hostgit');
     });
 
     // KNOWN HOLE, kept as executable evidence (flip to `it` once closed): the traps
