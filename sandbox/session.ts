@@ -16,6 +16,7 @@ import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } fro
 import { pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
 import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
 import { sandboxedGitDiff } from './intercept/git-diff.js';
+import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -399,7 +400,12 @@ export class Session {
     if (!prep) return;
     this.fsPrep = undefined;
     prep.cleanup();
-    for (const s of prep.swept) {
+    const quarantine = path.join(this.options.personaeHome, 'quarantine', this.id);
+    const nested = this.options.persona.filesystem.allow_sensitive.includes('.git/config')
+      ? []
+      : prep.plan.writable.flatMap((root) => nestedGitEntries(root, this.changed)).flatMap(codeRunningParts);
+    const swept = [...prep.swept, ...nested.map((p) => ({ path: p, quarantined: quarantinePath(p, quarantine) }))];
+    for (const s of swept) {
       this.emit({
         kind: 'fs.write',
         target: s.path,

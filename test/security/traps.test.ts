@@ -206,11 +206,9 @@ printf '[core]\n\tfsmonitor = touch ${h.dir}/pwned-hostgit\n' >> .git/config`;
       expect(readFileSync(path.join(repo, '.git', 'config'), 'utf8')).not.toContain('pwned-hostgit');
     });
 
-    // KNOWN HOLE, kept as executable evidence (flip to `it` once closed): the traps
-    // are found at the root of each writable path only. A repository the agent
-    // makes further down (or registers as a submodule through the writable index)
-    // carries its own config, and git on the host runs it.
-    it.fails('KNOWN HOLE: a nested repository the agent creates runs its fsmonitor when the user runs git status', async () => {
+    // A repository the agent makes further down carries its own config, which git
+    // on the host would run: at session end its code-running parts go to quarantine.
+    it('a nested repository the agent creates loses its code-running parts at session end (host git status runs nothing)', async () => {
       const s = `
 mkdir -p vendor/lib && cd vendor/lib && git init -q . && git commit -q --allow-empty -m x
 git config core.fsmonitor 'touch ${h.dir}/pwned-nested; false'
