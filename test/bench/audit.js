@@ -6,7 +6,8 @@
 // temporary module and imported. Next to it, the reference on the same
 // machine in the same run: bare better-sqlite3 inserting the same rows into
 // the same table and indexes with the same pragmas, in transactions of 2,000,
-// no reader. The ratio store/bare is the store's own cost.
+// no reader, in rounds alternating with the store's. The ratio store/bare is
+// the store's own cost.
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -59,8 +60,10 @@ async function bareSqlite(durationMs) {
       CREATE INDEX events_session ON events (session); CREATE INDEX events_persona ON events (persona);
       CREATE INDEX events_kind ON events (kind); CREATE INDEX events_ts ON events (ts);`);
     const insert = db.prepare(`INSERT INTO events (id, ts, session, persona, agent_kind, agent_version, on_behalf_of, kind, tool, target, decision, reason, detail)
-      VALUES (@id, @ts, @session, @persona, @agent_kind, @agent_version, @on_behalf_of, @kind, @tool, @target, @decision, @reason, @detail)`);
-    const batch = db.transaction((rows) => { for (const r of rows) insert.run(r); });
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const batch = db.transaction((rows) => {
+      for (const r of rows) insert.run(r.id, r.ts, r.session, r.persona, r.agent_kind, r.agent_version, r.on_behalf_of, r.kind, r.tool, r.target, r.decision, r.reason, r.detail);
+    });
     const session = '3f6c2a9e-5b1d-4c7e-9a00-000000000001';
     let i = 0;
     const start = performance.now();
@@ -77,15 +80,55 @@ async function bareSqlite(durationMs) {
   }
 }
 
-export async function benchAuditStore({ durationMs = 3000, log = () => undefined } = {}) {
-  const result = { errors: [] };
+function mergePhases(phases) {
+  const events = phases.reduce((a, p) => a + p.events, 0);
+  const seconds = phases.reduce((a, p) => a + p.seconds, 0);
+  const medians = phases.map((p) => p.latency.medianMs).sort((a, b) => a - b);
+  return {
+    events,
+    seconds: round(seconds, 2),
+    eventsPerSecond: Math.round(events / seconds),
+    latency: {
+      samples: phases.reduce((a, p) => a + p.latency.samples, 0),
+      medianMs: medians[Math.floor(medians.length / 2)],
+      p99Ms: Math.max(...phases.map((p) => p.latency.p99Ms)),
+      maxMs: Math.max(...phases.map((p) => p.latency.maxMs)),
+    },
+    flushes: phases.reduce((a, p) => a + p.flushes, 0),
+    writeErrors: phases.reduce((a, p) => a + p.writeErrors, 0),
+    rounds: phases.map((p) => ({ eventsPerSecond: p.eventsPerSecond, medianMs: p.latency.medianMs, p99Ms: p.latency.p99Ms })),
+  };
+}
+
+/**
+ * `rounds` rounds of [bare SQLite, benchAudit()] each `durationMs / rounds`
+ * long per phase, so that load changes during the run hit both alike.
+ * Events/s are summed over the rounds; latency: the median of the rounds'
+ * medians, the worst p99 and max.
+ */
+export async function benchAuditStore({ durationMs = 3000, rounds = 3, log = () => undefined } = {}) {
+  const result = { errors: [], rounds };
   const benchAudit = await loadBenchAudit();
   if (benchAudit === undefined) {
     result.errors.push('test/bench/audit-bench.ts not found: no audit store figures');
     return result;
   }
-  result.bare = await bareSqlite(durationMs);
-  const r = await benchAudit({ durationMs });
+  const each = Math.max(250, Math.round(durationMs / rounds));
+  const bare = [];
+  const max = [];
+  const paced = [];
+  let targetRate;
+  for (let i = 0; i < rounds; i++) {
+    bare.push(await bareSqlite(each));
+    const r = await benchAudit({ durationMs: each });
+    max.push(r.max);
+    paced.push(r.paced);
+    targetRate = r.paced.targetRate;
+  }
+  const events = bare.reduce((a, b) => a + b.events, 0);
+  const seconds = bare.reduce((a, b) => a + b.seconds, 0);
+  result.bare = { events, seconds: round(seconds, 2), eventsPerSecond: Math.round(events / seconds), runs: bare.map((b) => b.eventsPerSecond) };
+  const r = { max: mergePhases(max), paced: { ...mergePhases(paced), targetRate } };
   result.store = r;
   if (r.max.writeErrors > 0 || r.paced.writeErrors > 0) result.errors.push(`audit store write errors: ${r.max.writeErrors + r.paced.writeErrors}`);
   if (r.max.latency.samples !== r.max.events || r.paced.latency.samples !== r.paced.events) {

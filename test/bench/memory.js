@@ -56,7 +56,7 @@ function sample(sessions) {
 }
 
 export async function benchMemory({ home, sessions = 10, srt = true, log = () => undefined }) {
-  const result = { sessions, errors: [] };
+  const result = { sessions, errors: [], notes: [] };
   const tag = `6${process.pid % 1000}.`;
   let personae = [];
   try {
@@ -89,7 +89,7 @@ export async function benchMemory({ home, sessions = 10, srt = true, log = () =>
       result.srt = sample(runs);
       log(`  srt: ${result.srt.mainPerSessionMiB} MiB per srt process (${result.srt.mainMiB} MiB for ${sessions}); host side incl. helpers ${result.srt.hostSideMiB} MiB`);
     } catch (e) {
-      result.errors.push(`srt: ${e.message}`);
+      result.notes.push(`srt: ${e.message}`);
     } finally {
       const tree = runs.flatMap((s) => [s.child.pid, ...descendants(s.child.pid)]);
       for (const s of runs) {

@@ -5,7 +5,9 @@
 //   direct   GET /small straight to the upstream server
 //   forward  GET http://host/small to the proxy (plain-HTTP proxying)
 //   connect  CONNECT host:port, then GET /small inside the tunnel (what HTTPS clients do)
-// The 100 MB download goes through a CONNECT tunnel (direct: no tunnel).
+// The 100 MB download goes through a CONNECT tunnel (direct: no tunnel),
+// several times interleaved; the best run is the route's capacity, the most
+// stable figure on a busy machine (the median is reported too).
 import net from 'node:net';
 import { round, startHost, summary } from './lib.js';
 
@@ -102,10 +104,12 @@ export async function request(route, pathAndQuery) {
   }
 }
 
-export async function benchProxy({ requests = 200, downloads = 3, srt = true, log = () => undefined } = {}) {
+export async function benchProxy({ requests = 200, downloads = 5, srt = true, log = () => undefined } = {}) {
   const up = await startHost('upstream');
   const hosts = [up];
-  const result = { requests, downloadBytes: BIG, errors: [] };
+  const result = { requests, downloadBytes: BIG, errors: [], notes: [] };
+  // personae's (and direct) failures fail the bench; srt's are recorded as notes.
+  const problem = (n, text) => (n.startsWith('srt') ? result.notes : result.errors).push(text);
   try {
     const personae = await startHost('personae', up.port);
     hosts.push(personae);
@@ -136,7 +140,7 @@ export async function benchProxy({ requests = 200, downloads = 3, srt = true, lo
         try {
           samples[n].push((await request(routes[n], '/small')).ms);
         } catch (e) {
-          result.errors.push(`${n}: ${e.message}`);
+          problem(n, `${n}: ${e.message}`);
         }
       }
     }
@@ -152,7 +156,7 @@ export async function benchProxy({ requests = 200, downloads = 3, srt = true, lo
           if (r.bytes !== BIG) throw new Error(`got ${r.bytes} bytes`);
           rates[n].push(BIG / 2 ** 20 / (r.ms / 1000));
         } catch (e) {
-          result.errors.push(`download ${n}: ${e.message}`);
+          problem(n, `download ${n}: ${e.message}`);
         }
       }
     }

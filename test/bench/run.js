@@ -24,6 +24,7 @@ import { benchIntercept } from './intercept.js';
 import { benchLaunch } from './launch.js';
 import { benchMemory } from './memory.js';
 import { benchProxy } from './proxy.js';
+import { benchStop } from './stop.js';
 import { NODE, ROOT, SRT_CLI, benchHome, cleanupAll, fileExists, have, machine, round, timed } from './lib.js';
 import { ratios, renderMarkdown } from './report.js';
 
@@ -43,7 +44,7 @@ const full = !quick && only.length === SECTIONS.length;
 
 const P = quick
   ? { launchRuns: 5, requests: 50, downloads: 1, iterations: 100, calls: 1000, auditMs: 1000, stopProcesses: 100, stopRounds: 1, sessions: 3 }
-  : { launchRuns: 20, requests: 200, downloads: 3, iterations: 500, calls: 1000, auditMs: 3000, stopProcesses: 500, stopRounds: 1, sessions: 10 };
+  : { launchRuns: 20, requests: 200, downloads: 5, iterations: 500, calls: 1000, auditMs: 3000, stopProcesses: 500, stopRounds: 1, sessions: 10 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
@@ -82,7 +83,7 @@ function compare(current, baseline) {
     rows.push({ key, now: now.value, base: base.value, better: now.better, change: worse, status: worse > TOLERANCE ? 'REGRESSION' : 'ok' });
   }
   for (const key of Object.keys(baseline?.ratios ?? {})) {
-    if (!(key in current)) rows.push({ key, now: undefined, base: baseline.ratios[key].value, better: baseline.ratios[key].better, status: 'not measured' });
+    if (!(key in current) && only.includes(key.split('.')[0])) rows.push({ key, now: undefined, base: baseline.ratios[key].value, better: baseline.ratios[key].better, status: 'not measured' });
   }
   return rows;
 }
@@ -108,25 +109,53 @@ async function main() {
     }
     results.sections[name].seconds = round((performance.now() - s) / 1000, 1);
     for (const e of results.sections[name].errors ?? []) log(`  ERROR ${e}`);
+    for (const e of results.sections[name].notes ?? []) log(`  note: ${e}`);
   };
-  await run('launch', () => benchLaunch({ home, runs: P.launchRuns, srt: srt.ok, log }));
-  await run('proxy', () => benchProxy({ requests: P.requests, downloads: P.downloads, srt: srt.ok, log }));
-  await run('intercept', () => benchIntercept({ home, iterations: P.iterations, calls: P.calls, log }));
-  await run('audit', () => benchAuditStore({ durationMs: P.auditMs, log }));
-  await run('stop', async () => (await import('./stop.js')).benchStop({ home, processes: P.stopProcesses, rounds: P.stopRounds, log }));
-  await run('memory', () => benchMemory({ home, sessions: P.sessions, srt: srt.ok, log }));
+  const sections = {
+    launch: () => benchLaunch({ home, runs: P.launchRuns, srt: srt.ok, log }),
+    proxy: () => benchProxy({ requests: P.requests, downloads: P.downloads, srt: srt.ok, log }),
+    intercept: () => benchIntercept({ home, iterations: P.iterations, calls: P.calls, log }),
+    audit: () => benchAuditStore({ durationMs: P.auditMs, log }),
+    stop: () => benchStop({ home, processes: P.stopProcesses, rounds: P.stopRounds, log }),
+    memory: () => benchMemory({ home, sessions: P.sessions, srt: srt.ok, log }),
+  };
+  for (const name of SECTIONS) await run(name, sections[name]);
+
+  const baseline = existsSync(BASELINE) ? JSON.parse(readFileSync(BASELINE, 'utf8')) : undefined;
+  let current = ratios(results);
+  let comparison = quick ? [] : compare(current, baseline);
+  // A suspected regression is measured once more (its section re-run) before it fails the run:
+  // on a shared machine one burst of load can move a ratio by 20%. The better of the two counts.
+  const suspects = [...new Set(comparison.filter((r) => r.status === 'REGRESSION').map((r) => r.key.split('.')[0]))];
+  if (suspects.length > 0 && !update && !interrupted) {
+    log(`\nre-measuring ${suspects.join(', ')} once (suspected regression)`);
+    const first = ratios(results);
+    results.remeasured = {};
+    for (const name of suspects) {
+      results.remeasured[name] = Object.fromEntries(Object.entries(first).filter(([k]) => k.startsWith(`${name}.`)).map(([k, v]) => [k, v.value]));
+      const firstErrors = results.sections[name]?.errors ?? [];
+      const firstNotes = results.sections[name]?.notes ?? [];
+      await run(name, sections[name]);
+      results.sections[name].errors = [...firstErrors.map((e) => `(first run) ${e}`), ...(results.sections[name].errors ?? [])];
+      results.sections[name].notes = [...firstNotes.map((e) => `(first run) ${e}`), ...(results.sections[name].notes ?? [])];
+    }
+    const second = ratios(results);
+    current = Object.fromEntries(Object.entries(second).map(([k, v]) => {
+      const a = first[k]?.value;
+      const better = !Number.isFinite(a) ? v.value : v.better === 'lower' ? Math.min(a, v.value) : Math.max(a, v.value);
+      return [k, { ...v, value: better }];
+    }));
+    comparison = compare(current, baseline);
+  }
   results.seconds = round((performance.now() - t0) / 1000, 1);
 
-  const current = ratios(results);
-  const baseline = existsSync(BASELINE) ? JSON.parse(readFileSync(BASELINE, 'utf8')) : undefined;
-  const comparison = quick ? [] : compare(current, baseline);
   results.comparison = comparison;
   const errors = Object.entries(results.sections).flatMap(([name, s]) => (s.errors ?? []).map((e) => `${name}: ${e}`));
   const regressions = comparison.filter((r) => r.status === 'REGRESSION');
 
   log('\nratios:');
   for (const r of comparison.length > 0 ? comparison : Object.entries(current).map(([key, v]) => ({ key, now: v.value, status: '' }))) {
-    log(`  ${r.status.padEnd(12)} ${r.key.padEnd(40)} ${fmt(r.now)}${r.base !== undefined ? `  (baseline ${fmt(r.base)}${r.change !== undefined ? `, ${r.change > 0 ? '+' : ''}${round(r.change * 100, 0)}% worse` : ''})` : ''}`);
+    log(`  ${r.status.padEnd(12)} ${r.key.padEnd(40)} ${fmt(r.now)}${r.base !== undefined ? `  (baseline ${fmt(r.base)}${r.change !== undefined ? `, ${round(Math.abs(r.change) * 100, 0)}% ${r.change > 0 ? 'worse' : 'better'}` : ''})` : ''}`);
   }
 
   if (full && !interrupted) {

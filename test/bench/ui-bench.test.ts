@@ -1,12 +1,10 @@
 // Keeps the UI benchmark from rotting: a short run must produce sane numbers.
 // (The real figures come from `npm run bench`.)
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { e2eUnavailable } from '../e2e/browser.js';
 import { benchUi } from './ui-bench.js';
 
-const chromium = process.env.PERSONAE_CHROMIUM ?? '/usr/bin/chromium';
-
-describe.skipIf(!existsSync(chromium))('benchUi', () => {
+describe.skipIf(e2eUnavailable() !== undefined)('benchUi', () => {
   it('runs briefly', async () => {
     const r = await benchUi({ rate: 500, durationMs: 1000, loaded: 5000, scrollMs: 500 });
     expect(r.latency.samples).toBeGreaterThan(100);

@@ -80,7 +80,7 @@ describe.skipIf(skip !== undefined)('app: a session from launch to morning revie
     await page.locator('.feed-row[data-kind="tool.call"][data-decision="waiting"]').first().waitFor();
     const screenshot = await t.shot('e2e-session');
     mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-    copyFileSync(screenshot, path.join(ROOT, 'docs', 'screenshot.png'));
+    if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(screenshot, path.join(ROOT, 'docs', 'screenshot.png'));
     await card.locator('button:has-text("Allow")').click();
     await card.waitFor({ state: 'detached' });
     await page.locator('.feed-row[data-kind="approval"][data-decision="allowed"]').first().waitFor();

@@ -23,10 +23,18 @@ export interface E2E {
 }
 
 /** Why e2e tests cannot run here, or undefined when they can. */
+/**
+ * Why the browser tests cannot run here. They are part of `npm test`: a missing
+ * browser or UI build fails them loudly, unless PERSONAE_SKIP_E2E=1 says to
+ * skip them on purpose (a developer machine without Chromium).
+ */
 export function e2eUnavailable(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install -y chromium)`;
-  if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) return 'the UI is not built (npm run build)';
-  return undefined;
+  let why: string | undefined;
+  if (!existsSync(CHROMIUM)) why = `${CHROMIUM} not found (apt-get install -y chromium)`;
+  else if (!existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))) why = 'the UI is not built (npm run build)';
+  if (why === undefined) return undefined;
+  if (process.env.PERSONAE_SKIP_E2E === '1') return why;
+  throw new Error(`browser tests cannot run: ${why}; set PERSONAE_SKIP_E2E=1 to skip them on purpose`);
 }
 
 export async function startE2E(): Promise<E2E> {

@@ -18,7 +18,8 @@ const cell = (call: string): { custom: { name: string; input: string } } => ({
   custom: { name: 'exec', input: `try { const r = await ${call}; text(typeof r === 'string' ? r : JSON.stringify(r)); } catch (e) { text('ERROR: ' + String(e)); }` },
 });
 
-describe.skipIf(!installed)('Codex CLI as a persona', () => {
+if (!installed) throw new Error('the agent CLI (a dev dependency) is not installed: run npm install');
+describe('Codex CLI as a persona', () => {
   let h: Home;
   let fake: FakeOpenAI;
   let denied: TestServer;

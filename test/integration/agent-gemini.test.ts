@@ -13,7 +13,8 @@ const installed = findGeminiPackage({ ...process.env, PATH }) !== undefined;
 if (!installed) console.warn('agent-gemini.test.ts skipped: Gemini CLI is not installed (npm i -D @google/gemini-cli, or set PERSONAE_GEMINI_BIN)');
 const env = (extra: Record<string, string> = {}): Record<string, string> => ({ PATH, ...(bin ? { PERSONAE_GEMINI_BIN: bin } : {}), ...extra });
 
-describe.skipIf(!installed)('Gemini CLI as a persona', () => {
+if (!installed) throw new Error('the agent CLI (a dev dependency) is not installed: run npm install');
+describe('Gemini CLI as a persona', () => {
   let h: Home;
   let fake: FakeGemini;
   let denied: TestServer;
