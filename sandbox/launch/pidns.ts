@@ -1,7 +1,7 @@
 // A session's processes, found from outside by their pid namespace: the
 // sandbox's init and everything it started, background, setsid and
 // double-forked ones included. Stopping means none of them is left.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** The pid namespace id (`pid:[4026532xyz]`) of a process, or undefined when it is gone. */
 export function pidNamespace(pid: number): string | undefined {
@@ -12,8 +12,29 @@ export function pidNamespace(pid: number): string | undefined {
   }
 }
 
-/** Direct children of a process (from /proc/<pid>/stat of every process). */
+/** Direct children of a process: the kernel's per-task children lists where it has them, else a scan of every process. */
 export function childrenOf(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone
+  }
+  const out: number[] = [];
+  for (const task of tasks) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').trim();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(`/proc/self/task/${process.pid}/children`)) return scanChildren(pid);
+      continue; // that thread is gone
+    }
+    if (text) out.push(...text.split(' ').map(Number));
+  }
+  return out;
+}
+
+function scanChildren(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -89,14 +89,15 @@ export function initScript(withBroker: boolean): string {
     `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=512 UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
   const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
   const ports = withBroker ? [INSIDE.proxyPort, INSIDE.brokerPort] : [INSIDE.proxyPort];
-  const waits = ports.map((p) => `:${hex(p)} `);
+  // Wait (bounded) until every bridge listens, reading /proc/net/tcp with shell builtins only:
+  // no process is started (each one would be traced), no sleep; at most ~20,000 reads.
+  const checks = ports.map((p) => `case "$t" in *" 0100007F:${hex(p)} "*) ;; *) ok=0 ;; esac`).join('; ');
   return [
     'set -e',
     bridge(INSIDE.proxyPort, INSIDE.proxySocket),
     withBroker ? bridge(INSIDE.brokerPort, INSIDE.brokerSocket) : '',
-    // Wait (bounded, about 2 s) until the bridge listens, reading /proc/net/tcp: no tools needed.
-    'i=0',
-    `while [ $i -lt 400 ]; do ok=1; for p in ${waits.map((w) => `'${w}'`).join(' ')}; do grep -q "0100007F$p" /proc/net/tcp || ok=0; done; [ $ok = 1 ] && break; i=$((i+1)); sleep 0.005; done`,
+    'i=0; ok=0',
+    `while [ $i -lt 20000 ]; do t=""; while IFS= read -r l; do t="$t $l "; done < /proc/net/tcp; ok=1; ${checks}; [ $ok = 1 ] && break; i=$((i+1)); done`,
     `[ $ok = 1 ] || { echo "personae: the network bridge did not start; refusing to run" >&2; exit 125; }`,
     `exec ${INSIDE.seccomp} "$@"`,
   ]
