@@ -101,12 +101,12 @@ function mergePhases(phases) {
 }
 
 /**
- * `rounds` rounds of [bare SQLite, benchAudit()] each `durationMs / rounds`
- * long per phase, so that load changes during the run hit both alike.
+ * `rounds` rounds of bare SQLite and benchAudit() (alternating which goes
+ * first), each phase `durationMs / rounds` long, so that load changes during the run hit both alike.
  * Events/s are summed over the rounds; latency: the median of the rounds'
  * medians, the worst p99 and max.
  */
-export async function benchAuditStore({ durationMs = 3000, rounds = 3, log = () => undefined } = {}) {
+export async function benchAuditStore({ durationMs = 3000, rounds = 6, log = () => undefined } = {}) {
   const result = { errors: [], rounds };
   const benchAudit = await loadBenchAudit();
   if (benchAudit === undefined) {
@@ -119,8 +119,10 @@ export async function benchAuditStore({ durationMs = 3000, rounds = 3, log = () 
   const paced = [];
   let targetRate;
   for (let i = 0; i < rounds; i++) {
-    bare.push(await bareSqlite(each));
+    // Alternate which goes first.
+    if (i % 2 === 0) bare.push(await bareSqlite(each));
     const r = await benchAudit({ durationMs: each });
+    if (i % 2 === 1) bare.push(await bareSqlite(each));
     max.push(r.max);
     paced.push(r.paced);
     targetRate = r.paced.targetRate;

@@ -61,7 +61,7 @@ export async function benchIntercept({ home, iterations = 500, calls = 1000, log
   const run = (cmd, timeoutMs) => timed(NODE, [CLI, 'run', 'bench', '--workspace', home.workspace, '--no-tty', '--', ...cmd], { cwd: home.workspace, env: home.env, timeoutMs });
   const result = { iterations, calls, errors: [] };
 
-  const r = await run(['./paired.sh', String(iterations)], 120_000);
+  const r = await run(['./paired.sh', String(iterations)], 300_000);
   if (r.code !== 0) result.errors.push(`paired session exited ${r.code}: ${r.stderr.trim().slice(-300)}`);
   const rows = r.stdout.trim().split('\n').filter((l) => /^\d+ \d+ \d+ \d+$/.test(l)).map((l) => l.split(' ').map(Number));
   const hook = rows.map((x) => x[0] / 1000);
@@ -80,7 +80,7 @@ export async function benchIntercept({ home, iterations = 500, calls = 1000, log
   result.noopBareBwrap = summary(b.stdout.trim().split('\n').filter((l) => /^\d+$/.test(l)).map((l) => Number(l) / 1000));
   log(`  hook ${round(result.hook.median, 2)} ms vs no-op ${round(result.noop.median, 2)} ms (no-op in bare bwrap: ${round(result.noopBareBwrap.median, 2)} ms): added median ${round(result.added.median, 2)} ms, p99 ${round(result.added.p99, 2)} ms`);
 
-  const s = await run(['./session.sh', String(calls)], 180_000);
+  const s = await run(['./session.sh', String(calls)], 400_000);
   const id = sessionIdOf(s.stderr);
   const [ok, denied, us] = (s.stdout.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
   result.session = { id, exit: s.code, allowed: ok, denied, callsPerSecond: us > 0 ? (calls / us) * 1e6 : Number.NaN, wallMs: s.ms };

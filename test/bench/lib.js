@@ -288,7 +288,7 @@ export function machine() {
     srt = undefined;
   }
   return {
-    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    cpu: `${cpus[0]?.model?.trim() ?? 'unknown'}${cpus[0]?.speed ? ` @ ${cpus[0].speed} MHz` : ''}`,
     cores: cpus.length,
     ramGiB: round(os.totalmem() / 2 ** 30, 1),
     kernel: `${os.type()} ${os.release()}`,

@@ -3,12 +3,12 @@ import { round } from './lib.js';
 
 const finite = (x) => typeof x === 'number' && Number.isFinite(x);
 
-/** Ratios measured in this run: { key: { value, better: 'lower'|'higher', what } }. */
+/** Ratios measured in this run: { key: { value, better: 'lower'|'higher', what, gate } }; gate: false = reported only. */
 export function ratios(results) {
   const s = results.sections;
   const out = {};
-  const put = (key, a, b, better, what) => {
-    if (finite(a) && finite(b) && b !== 0) out[key] = { value: a / b, better, what };
+  const put = (key, a, b, better, what, gate = true) => {
+    if (finite(a) && finite(b) && b !== 0) out[key] = { value: a / b, better, what, gate };
   };
   const L = s.launch;
   put('launch.true.personae_vs_srt', L?.true?.personae?.median, L?.true?.srt?.median, 'lower', 'personae run / srt on `true` (median)');
@@ -16,7 +16,7 @@ export function ratios(results) {
   const P = s.proxy;
   put('proxy.small.personae_vs_direct', P?.small?.['personae connect']?.median, P?.small?.direct?.median, 'lower', 'small request via CONNECT / direct (median latency)');
   put('proxy.small.personae_vs_srt', P?.small?.['personae connect']?.median, P?.small?.['srt connect']?.median, 'lower', 'small request via CONNECT, personae / srt (median latency)');
-  put('proxy.download.personae_vs_direct', P?.download?.personae?.maxMiBps, P?.download?.direct?.maxMiBps, 'higher', '100 MiB download throughput (best run), personae / direct');
+  put('proxy.download.personae_vs_direct', P?.download?.personae?.maxMiBps, P?.download?.direct?.maxMiBps, 'higher', '100 MiB download throughput (best run), personae / direct (reported, not gated: direct loopback throughput swings 2× with the load on 2 cores)', false);
   put('proxy.download.personae_vs_srt', P?.download?.personae?.maxMiBps, P?.download?.srt?.maxMiBps, 'higher', '100 MiB download throughput (best run), personae / srt');
   const I = s.intercept;
   put('intercept.hook_vs_noop', I?.hook?.median, I?.noop?.median, 'lower', 'hook call / no-op hook (median)');
@@ -106,7 +106,7 @@ export function renderMarkdown(results, current, baseline) {
 
   const S = s.stop?.summary;
   if (S) {
-    out.push('', `### 5. Stop (${s.stop.processes} background processes in the session; ${s.stop.rounds} round${s.stop.rounds === 1 ? '' : 's'}, medians)`, '');
+    out.push('', `### 5. Stop (${s.stop.processes} background processes in the session; personae: ${s.stop.rounds} round${s.stop.rounds === 1 ? '' : 's'}, bare bwrap: ${s.stop.bareRounds ?? s.stop.rounds}; medians)`, '');
     out.push(table(['', 'ms'], [
       ['`personae stop ID` (cold CLI) until it returns "verified: no process survives"', `${ms(S.personaeCliMs)}${mark(S.personaeCliMs < 500)}`],
       ['… the session\'s pid namespace seen empty from outside (/proc)', ms(S.personaeEmptyMs)],
@@ -132,7 +132,7 @@ export function renderMarkdown(results, current, baseline) {
   }
   out.push(table(['ratio', 'what', 'better', 'this run', 'baseline', 'status'], Object.entries(current).map(([k, v]) => {
     const c = results.comparison?.find((r) => r.key === k);
-    return [`\`${k}\``, v.what, v.better, String(round(v.value, 3)), c?.base !== undefined ? String(round(c.base, 3)) : '-', c?.status ?? ''];
+    return [`\`${k}\``, v.what, v.better, String(round(v.value, 3)), c?.base !== undefined ? String(round(c.base, 3)) : '-', v.gate ? c?.status ?? '' : 'not gated'];
   })));
   const errors = Object.entries(s).flatMap(([name, sec]) => (sec.errors ?? []).map((e) => `${name}: ${e}`));
   const notes = Object.entries(s).flatMap(([name, sec]) => (sec.notes ?? []).map((e) => `${name}: ${e}`));

@@ -44,7 +44,7 @@ const full = !quick && only.length === SECTIONS.length;
 
 const P = quick
   ? { launchRuns: 5, requests: 50, downloads: 1, iterations: 100, calls: 1000, auditMs: 1000, stopProcesses: 100, stopRounds: 1, sessions: 3 }
-  : { launchRuns: 20, requests: 200, downloads: 5, iterations: 500, calls: 1000, auditMs: 3000, stopProcesses: 500, stopRounds: 1, sessions: 10 };
+  : { launchRuns: 20, requests: 200, downloads: 5, iterations: 500, calls: 1000, auditMs: 3000, stopProcesses: 500, stopRounds: 2, sessions: 10 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
@@ -74,6 +74,7 @@ async function srtPreflight(home) {
 function compare(current, baseline) {
   const rows = [];
   for (const [key, now] of Object.entries(current)) {
+    if (!now.gate) continue;
     const base = baseline?.ratios?.[key];
     if (base === undefined || !Number.isFinite(now.value)) {
       rows.push({ key, now: now.value, base: base?.value, better: now.better, status: base === undefined ? 'new' : 'not measured' });
@@ -154,7 +155,8 @@ async function main() {
   const regressions = comparison.filter((r) => r.status === 'REGRESSION');
 
   log('\nratios:');
-  for (const r of comparison.length > 0 ? comparison : Object.entries(current).map(([key, v]) => ({ key, now: v.value, status: '' }))) {
+  const shown = [...comparison, ...Object.entries(current).filter(([, v]) => !v.gate || comparison.length === 0).map(([key, v]) => ({ key, now: v.value, status: v.gate ? '' : 'not gated' }))];
+  for (const r of shown) {
     log(`  ${r.status.padEnd(12)} ${r.key.padEnd(40)} ${fmt(r.now)}${r.base !== undefined ? `  (baseline ${fmt(r.base)}${r.change !== undefined ? `, ${round(Math.abs(r.change) * 100, 0)}% ${r.change > 0 ? 'worse' : 'better'}` : ''})` : ''}`);
   }
 
@@ -171,7 +173,7 @@ async function main() {
     log(`\nwrote ${path.relative(ROOT, MARKDOWN)}`);
   }
   if ((update || (baseline === undefined && full)) && !interrupted && errors.length === 0) {
-    const ratiosOut = Object.fromEntries(Object.entries(current).filter(([, v]) => Number.isFinite(v.value)).map(([k, v]) => [k, { value: round(v.value, 3), better: v.better }]));
+    const ratiosOut = Object.fromEntries(Object.entries(current).filter(([, v]) => v.gate && Number.isFinite(v.value)).map(([k, v]) => [k, { value: round(v.value, 3), better: v.better }]));
     writeFileSync(BASELINE, `${JSON.stringify({ recorded: results.date, machine: m, tolerance: TOLERANCE, ratios: ratiosOut }, null, 2)}\n`);
     log(`${baseline === undefined ? 'created' : 'updated'} ${path.relative(ROOT, BASELINE)}`);
   }

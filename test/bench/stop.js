@@ -35,50 +35,54 @@ async function waitEmpty(ns, t0) {
   return empty ? performance.now() - t0 : Number.NaN;
 }
 
-export async function benchStop({ home, processes = 500, rounds = 1, log = () => undefined }) {
-  const result = { processes, rounds, errors: [], personae: [], bare: [] };
+async function personaeRound(home, processes, marker, result) {
   const env = home.env;
-  for (let round_ = 0; round_ < rounds; round_++) {
-    // personae
-    const marker = `98${round_}.${process.pid % 1000}1`;
-    let f;
-    try {
-      f = await startFlood(NODE, [CLI, 'run', 'bench', '--workspace', home.workspace, '--no-tty', '--', ...flood(processes, marker)], env, home.workspace, processes, marker);
-      const id = sessionIdOf(f.stderr());
-      const t0 = performance.now();
-      const stop = await timed(NODE, [CLI, 'stop', id], { env, timeoutMs: 20_000 });
-      const cliMs = performance.now() - t0;
-      const emptyMs = await waitEmpty(f.ns, t0);
-      const runExited = await waitUntil(() => f.child.exitCode !== null || f.child.signalCode !== null, 10_000, 5);
-      const runExitMs = runExited ? performance.now() - t0 : Number.NaN;
-      if (stop.code !== 0) result.errors.push(`personae stop exited ${stop.code}: ${stop.stderr.trim().slice(-300)}`);
-      if (!Number.isFinite(emptyMs)) result.errors.push(`personae: processes survive 10 s after stop: ${nsMembers(f.ns).length}`);
-      const a = await timed(NODE, [CLI, 'audit', '--session', id, '--kind', 'stop', '--format', 'jsonl'], { env, timeoutMs: 20_000 });
-      const stops = a.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
-      const first = stops.find((e) => e.decision === null || e.decision === undefined);
-      const verified = stops.find((e) => e.detail?.verified === true);
-      if (!verified) result.errors.push('personae: no verified stop event in the audit log');
-      const engineMs = first && verified ? Date.parse(verified.ts) - Date.parse(first.ts) : Number.NaN;
-      result.personae.push({ members: f.members, startMs: f.startMs, cliMs, emptyMs, engineMs, runExitMs, killed: verified?.detail?.killed, signalled: verified?.detail?.signalled });
-    } catch (e) {
-      result.errors.push(`personae round ${round_}: ${e.message}`);
-    } finally {
-      if (f && f.child.exitCode === null) f.child.kill('SIGKILL');
-    }
+  let f;
+  try {
+    f = await startFlood(NODE, [CLI, 'run', 'bench', '--workspace', home.workspace, '--no-tty', '--', ...flood(processes, marker)], env, home.workspace, processes, marker);
+    const id = sessionIdOf(f.stderr());
+    const t0 = performance.now();
+    const stop = await timed(NODE, [CLI, 'stop', id], { env, timeoutMs: 20_000 });
+    const cliMs = performance.now() - t0;
+    const emptyMs = await waitEmpty(f.ns, t0);
+    const runExited = await waitUntil(() => f.child.exitCode !== null || f.child.signalCode !== null, 10_000, 5);
+    const runExitMs = runExited ? performance.now() - t0 : Number.NaN;
+    if (stop.code !== 0) result.errors.push(`personae stop exited ${stop.code}: ${stop.stderr.trim().slice(-300)}`);
+    if (!Number.isFinite(emptyMs)) result.errors.push(`personae: processes survive 10 s after stop: ${nsMembers(f.ns).length}`);
+    const a = await timed(NODE, [CLI, 'audit', '--session', id, '--kind', 'stop', '--format', 'jsonl'], { env, timeoutMs: 20_000 });
+    const stops = a.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+    const first = stops.find((e) => e.decision === null || e.decision === undefined);
+    const verified = stops.find((e) => e.detail?.verified === true);
+    if (!verified) result.errors.push('personae: no verified stop event in the audit log');
+    const engineMs = first && verified ? Date.parse(verified.ts) - Date.parse(first.ts) : Number.NaN;
+    result.personae.push({ members: f.members, startMs: f.startMs, cliMs, emptyMs, engineMs, runExitMs, killed: verified?.detail?.killed, signalled: verified?.detail?.signalled });
+  } catch (e) {
+    result.errors.push(`personae (${marker}): ${e.message}`);
+  } finally {
+    if (f && f.child.exitCode === null) f.child.kill('SIGKILL');
+  }
+}
 
-    // bare bwrap
-    const bareMarker = `97${round_}.${process.pid % 1000}1`;
-    let b;
-    try {
-      b = await startFlood('bwrap', [...bareBwrapArgs(home.workspace), '--', ...flood(processes, bareMarker)], env, home.workspace, processes, bareMarker);
-      const t0 = performance.now();
-      process.kill(b.child.pid, 'SIGKILL');
-      const emptyMs = await waitEmpty(b.ns, t0);
-      if (!Number.isFinite(emptyMs)) result.errors.push('bare bwrap: processes survive 10 s after SIGKILL');
-      result.bare.push({ members: b.members, startMs: b.startMs, emptyMs });
-    } catch (e) {
-      result.errors.push(`bare round ${round_}: ${e.message}`);
-    }
+async function bareRound(home, processes, marker, result) {
+  try {
+    const b = await startFlood('bwrap', [...bareBwrapArgs(home.workspace), '--', ...flood(processes, marker)], home.env, home.workspace, processes, marker);
+    const t0 = performance.now();
+    process.kill(b.child.pid, 'SIGKILL');
+    const emptyMs = await waitEmpty(b.ns, t0);
+    if (!Number.isFinite(emptyMs)) result.errors.push('bare bwrap: processes survive 10 s after SIGKILL');
+    result.bare.push({ members: b.members, startMs: b.startMs, emptyMs });
+  } catch (e) {
+    result.errors.push(`bare bwrap (${marker}): ${e.message}`);
+  }
+}
+
+export async function benchStop({ home, processes = 500, rounds = 1, log = () => undefined }) {
+  // The floor is cheap to set up (no exec tracing): at least 3 rounds of it, interleaved.
+  const bareRounds = Math.max(3, rounds);
+  const result = { processes, rounds, bareRounds, errors: [], personae: [], bare: [] };
+  for (let i = 0; i < bareRounds; i++) {
+    if (i < rounds) await personaeRound(home, processes, `98${i}.${process.pid % 1000}1`, result);
+    await bareRound(home, processes, `97${i}.${process.pid % 1000}1`, result);
     await sleep(200);
   }
   const med = (rows, k) => summary(rows.map((r) => r[k]).filter(Number.isFinite)).median;
