@@ -381,8 +381,8 @@ export class Session {
       await this.stopping;
     }
     mark('namespace verified');
-    await tracer.drain();
-    await this.watcher?.settle();
+    // The last exec lines and the last file events land together.
+    await Promise.all([tracer.drain(), this.watcher?.settle()]);
     await this.recordDiffs();
     this.releaseFilesystem();
     mark('tracer drained');
