@@ -25,6 +25,7 @@ import { benchLaunch } from './launch.js';
 import { benchMemory } from './memory.js';
 import { benchProxy } from './proxy.js';
 import { benchStop } from './stop.js';
+import { benchUiSection } from './ui.js';
 import { NODE, ROOT, SRT_CLI, benchHome, cleanupAll, fileExists, have, machine, round, timed } from './lib.js';
 import { ratios, renderMarkdown } from './report.js';
 
@@ -35,7 +36,7 @@ const TOLERANCE = 0.2;
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
 const onlyArg = args.find((a) => a.startsWith('--only='));
-const SECTIONS = ['launch', 'proxy', 'intercept', 'audit', 'stop', 'memory'];
+const SECTIONS = ['launch', 'proxy', 'intercept', 'audit', 'stop', 'memory', 'ui'];
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter((s) => s !== '') : SECTIONS;
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
 const quick = flag('quick');
@@ -119,6 +120,7 @@ async function main() {
     audit: () => benchAuditStore({ durationMs: P.auditMs, log }),
     stop: () => benchStop({ home, processes: P.stopProcesses, rounds: P.stopRounds, log }),
     memory: () => benchMemory({ home, sessions: P.sessions, srt: srt.ok, log }),
+    ui: () => benchUiSection({ quick, log }),
   };
   for (const name of SECTIONS) await run(name, sections[name]);
 

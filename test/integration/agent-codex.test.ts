@@ -3,11 +3,11 @@
 // in "code mode": the model's one tool is `exec`, a JavaScript cell whose
 // nested tool calls (exec_command, apply_patch) each go through the hooks.
 // Judged from outside: which files exist, what the model was told, the audit.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCodexInstall } from '../../sandbox/intercept/codex.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai.js';
-import { audit, cli, makeHome, ROOT, testServer, type Home, type TestServer } from './harness.js';
+import { audit, cli, ROOT, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 const bin = process.env.PERSONAE_CODEX_BIN;
 const installed = findCodexInstall({ ...process.env, PATH: `${ROOT}/node_modules/.bin:${process.env.PATH ?? ''}` }) !== undefined;
@@ -27,10 +27,7 @@ describe('Codex CLI as a persona', () => {
   let session = '';
 
   beforeAll(async () => {
-    h = makeHome();
-    denied = await testServer('denied-body');
-    mkdirSync(h.path('secret'));
-    writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-CODEX-7731');
+    ({ h, denied } = await agentScenarioHome('CANARY-CODEX-7731'));
     const ws = h.workspace;
     const patch = (file: string): string => JSON.stringify(`*** Begin Patch\n*** Add File: ${file}\n+patched\n*** End Patch\n`);
     fake = await startFakeOpenAI([

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGeminiPackage } from '../../sandbox/intercept/gemini.js';
 import { startFakeGemini, type FakeGemini } from '../fixtures/fake-gemini.js';
-import { audit, cli, makeHome, ROOT, testServer, type Home, type TestServer } from './harness.js';
+import { audit, cli, ROOT, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 const bin = process.env.PERSONAE_GEMINI_BIN;
 const PATH = `${ROOT}/node_modules/.bin:${process.env.PATH ?? '/usr/bin:/bin'}`;
@@ -22,10 +22,7 @@ describe('Gemini CLI as a persona', () => {
   let session = '';
 
   beforeAll(async () => {
-    h = makeHome();
-    denied = await testServer('denied-body');
-    mkdirSync(h.path('secret'));
-    writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-GEMINI-5519');
+    ({ h, denied } = await agentScenarioHome('CANARY-GEMINI-5519'));
     const ws = h.workspace;
     fake = await startFakeGemini([
       { call: { name: 'run_shell_command', args: { command: `echo allowed-ran > ${ws}/allowed.txt` } } },

@@ -2,10 +2,10 @@
 // Messages API. Judged from outside: which files exist, what the model was
 // told (the tool_result Claude Code sent back), which processes are left, and
 // the audit log.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
-import { audit, cli, makeHome, processesMatching, testServer, type Home, type TestServer } from './harness.js';
+import { audit, cli, processesMatching, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 describe('Claude Code as a persona', () => {
   let h: Home;
@@ -15,10 +15,7 @@ describe('Claude Code as a persona', () => {
   let session = '';
 
   beforeAll(async () => {
-    h = makeHome();
-    denied = await testServer('denied-body');
-    mkdirSync(h.path('secret'));
-    writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-CLAUDE-4417');
+    ({ h, denied } = await agentScenarioHome('CANARY-CLAUDE-4417'));
     const ws = h.workspace;
     fake = await startFakeAnthropic([
       { toolUse: { name: 'Bash', input: { command: `echo allowed-ran > ${ws}/allowed.txt` } } },

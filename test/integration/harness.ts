@@ -180,3 +180,12 @@ export function processesMatching(marker: string): number[] {
     .map(Number)
     .filter((pid) => pid !== process.pid);
 }
+
+/** A home for an agent scenario: a test server standing for a denied host, and a canary file in a path the persona hides. */
+export async function agentScenarioHome(canary: string): Promise<{ h: Home; denied: TestServer }> {
+  const h = makeHome();
+  const denied = await testServer('denied-body');
+  mkdirSync(h.path('secret'));
+  writeFileSync(h.path('secret', 'canary.txt'), canary);
+  return { h, denied };
+}
