@@ -11,7 +11,7 @@
 //    (a settings file Claude Code silently dropped registers no hooks);
 //  - Claude Code's own OpenTelemetry events are received on the broker socket
 //    and any tool that ran without a hook decision is flagged as `bypass`.
-import { realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
 import { INSIDE } from '../launch/plan.js';
@@ -26,9 +26,27 @@ const INSIDE_BIN = '/run/personae/agent-bin';
 /** Flags personae sets itself; a command that tries to change them is refused. */
 const FORBIDDEN_FLAGS = ['--dangerously-skip-permissions', '--permission-mode', '--settings', '--setting-sources', '--allow-dangerously-skip-permissions', '--permission-prompt-tool'];
 
-/** Finds the Claude Code binary: $PERSONAE_CLAUDE_BIN, PATH, then personae's own dependency. */
+/**
+ * Finds the Claude Code binary: $PERSONAE_CLAUDE_BIN, PATH, then personae's own
+ * dependency. npm's package ships a small stub until its postinstall copies the
+ * native binary in; where that did not run (--ignore-scripts), the binary is
+ * taken from the platform package next to it.
+ */
 export function findClaudeBinary(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return findAgentInstall('claude', env, (found) => realpathSync(found));
+  return findAgentInstall('claude', env, (found) => {
+    const real = realpathSync(found);
+    if (statSync(real).size > 1024 * 1024) return real;
+    const platform = `${process.platform}-${process.arch}`;
+    for (let dir = path.dirname(real); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', '@anthropic-ai', `claude-code-${platform}`, 'claude');
+      if (existsSync(candidate)) return realpathSync(candidate);
+      if (path.basename(dir) === 'node_modules') {
+        const sibling = path.join(dir, '@anthropic-ai', `claude-code-${platform}`, 'claude');
+        if (existsSync(sibling)) return realpathSync(sibling);
+      }
+    }
+    return undefined;
+  });
 }
 
 /** The settings Claude Code gets: hooks on every tool, the persona's deny rules, no preflight side traffic. */
