@@ -387,9 +387,17 @@ export class Session {
     this.releaseFilesystem();
     mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
-    this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
+    try {
+      this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
+    } catch {
+      // the store was closed under us (its owner is shutting down): the session still ends
+    }
     await this.cleanup();
-    this.options.store.flush();
+    try {
+      this.options.store.flush();
+    } catch {
+      // as above
+    }
     mark('cleaned up');
     this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult });
   }

@@ -55,7 +55,13 @@ export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParen
       exited,
       onData,
       write: (d) => term.write(d),
-      resize: (c, r) => term.resize(c, r),
+      resize: (c, r) => {
+        try {
+          term.resize(c, r);
+        } catch {
+          // the terminal has closed: nothing to resize
+        }
+      },
       kill: (s) => {
         try {
           process.kill(term.pid, s);
