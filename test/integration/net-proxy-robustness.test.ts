@@ -12,17 +12,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileNetworkRules } from '../../sandbox/net/domain-rules.js';
 import { startEgressProxy } from '../../sandbox/net/proxy.js';
+import { WAIT_MS, withTimeout } from './with-timeout.js';
 import type { EgressProxy, EgressProxyOptions, NetAttempt } from '../../sandbox/net/proxy.js';
 
-const WAIT_MS = 5_000;
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Connects, sends `data` (then half-closes when asked), and collects everything until the proxy closes. */
 function exchange(target: string | number, data: Buffer | string, end: boolean, ms = WAIT_MS): Promise<{ reply: Buffer; ms: number }> {

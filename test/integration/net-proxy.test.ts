@@ -11,17 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileNetworkRules } from '../../sandbox/net/domain-rules.js';
 import { startEgressProxy } from '../../sandbox/net/proxy.js';
+import { withTimeout } from './with-timeout.js';
 import type { EgressProxy, NetAttempt } from '../../sandbox/net/proxy.js';
 
-const WAIT_MS = 5_000;
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 function connectUnix(path: string): Promise<Socket> {
   const socket = connect(path);
