@@ -91,6 +91,9 @@ export class SessionRegistry {
       }
       this.o.onEnded?.(session.id);
       this.changed(session.id);
+    }).catch((e: Error) => {
+      // A session ending while the backend shuts down must not become an unhandled rejection.
+      if (!this.closing) console.error(`personae: session ${session.id}: ${e.message}`);
     });
     this.o.store.flush();
     const info = this.info(session.id);
@@ -190,6 +193,8 @@ export class SessionRegistry {
   }
 
   private changed(id: string): void {
+    // After close() the store may be shut: nobody is listening, so there is nothing to tell.
+    if (this.listeners.size === 0) return;
     const info = this.info(id);
     if (info === undefined) return;
     for (const l of this.listeners) l(info);
