@@ -41,7 +41,7 @@ export interface LaunchInput {
   readonly onBehalfOf: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: Date;
-  /** Check for bwrap, socat and strace up front (the backend does; the CLI lets the session say it). */
+  /** Check for bwrap, socat and the native helpers up front (the backend does; the CLI lets the session say it). */
   readonly checkTools?: boolean;
 }
 

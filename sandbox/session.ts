@@ -234,6 +234,7 @@ export class Session {
       proxySocket,
       brokerSocket,
       traceOutput: tracer.path,
+      execLogSocket: path.join(dir, 'execlog.sock'),
       emptyFile,
       fs: fsPrep.plan,
       credentials: o.credentials,
@@ -295,7 +296,7 @@ export class Session {
     if (root === undefined) return;
     const own = pidNamespace(process.pid);
     await waitFor(() => {
-      // helper -> strace -> bwrap -> init (in the new namespace)
+      // helper (exec'd into the exec logger) -> bwrap -> init (in the new namespace)
       const queue = [root];
       while (queue.length > 0) {
         const p = queue.shift() as number;

@@ -48,7 +48,7 @@ function realShell(name: string): string {
   throw new MissingToolError(`personae: cannot sandbox: no ${name} found in /usr/bin or /bin. Nothing was run.`);
 }
 
-const INSTALL_HINT = 'install it with: sudo apt-get install -y bubblewrap socat strace (Debian/Ubuntu) or sudo dnf install -y bubblewrap socat strace (Fedora)';
+const INSTALL_HINT = 'install it with: sudo apt-get install -y bubblewrap socat (Debian/Ubuntu) or sudo dnf install -y bubblewrap socat (Fedora)';
 
 /** Resolves every host tool or throws MissingToolError naming what is missing and how to install it. */
 export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
@@ -64,20 +64,24 @@ export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
   };
   const bwrap = find('bwrap');
   const socat = find('socat');
-  const strace = find('strace');
   if (missing.length > 0) {
     const list = missing.join(', ');
     throw new MissingToolError(`personae: cannot sandbox: ${list} not found; ${INSTALL_HINT}. Nothing was run.`);
   }
   const root = packageRoot();
-  const seccomp = path.join(root, 'dist', 'native', 'personae-seccomp');
-  if (!executable(seccomp)) {
-    throw new MissingToolError(`personae: cannot sandbox: the seccomp helper ${seccomp} is missing; run npm run build (needs a C compiler). Nothing was run.`);
-  }
+  const native = (name: string, what: string): string => {
+    const p = path.join(root, 'dist', 'native', name);
+    if (!executable(p)) {
+      throw new MissingToolError(`personae: cannot sandbox: the ${what} ${p} is missing; run npm run build (needs a C compiler). Nothing was run.`);
+    }
+    return p;
+  };
+  const seccomp = native('personae-seccomp', 'seccomp helper');
+  const execLog = native('personae-execlog', 'exec logger');
   return {
     bwrap,
     socat,
-    strace,
+    execLog,
     seccomp,
     gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks'),
     hooks: path.join(root, 'sandbox', 'intercept', 'hooks'),

@@ -10,6 +10,7 @@ export const INSIDE = {
   runDir: '/run/personae',
   proxySocket: '/run/personae/proxy.sock',
   brokerSocket: '/run/personae/broker.sock',
+  execLogSocket: '/run/personae/execlog.sock',
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
@@ -23,7 +24,8 @@ export const INSIDE = {
 export interface HostTools {
   readonly bwrap: string;
   readonly socat: string;
-  readonly strace: string;
+  /** personae-execlog: runs bwrap and records every exec inside (seccomp user notifications). */
+  readonly execLog: string;
   readonly seccomp: string;
   /** Host directory holding personae's read-only git hooks (commit-msg adds the On-behalf-of trailer). */
   readonly gitHooks: string;
@@ -43,8 +45,10 @@ export interface LaunchRequest {
   /** Host paths of this session's sockets (outside the sandbox). */
   readonly proxySocket: string;
   readonly brokerSocket?: string;
-  /** Host path the exec tracer writes to (a FIFO). */
+  /** Host path the exec logger writes to (a FIFO). */
   readonly traceOutput: string;
+  /** Host path of the socket the exec logger listens on for the filter's listener (accepts one connection). */
+  readonly execLogSocket: string;
   /** An empty, unreadable file used to hide denied files. */
   readonly emptyFile: string;
   readonly fs: FilesystemPlan;
@@ -83,7 +87,7 @@ export function pickPassEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-/** The script the sandbox's first process runs: start the proxy bridge, wait for it, then apply the syscall filter and exec the command. */
+/** The script the sandbox's first process runs: start the proxy bridge, wait for it, then apply the syscall filter (handing its exec listener to the logger) and exec the command. */
 export function initScript(withBroker: boolean): string {
   const bridge = (port: number, sock: string): string =>
     `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=512 UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
@@ -99,7 +103,7 @@ export function initScript(withBroker: boolean): string {
     'i=0; ok=0',
     `while [ $i -lt 20000 ]; do t=""; while IFS= read -r l; do t="$t $l "; done < /proc/net/tcp; ok=1; ${checks}; [ $ok = 1 ] && break; i=$((i+1)); done`,
     `[ $ok = 1 ] || { echo "personae: the network bridge did not start; refusing to run" >&2; exit 125; }`,
-    `exec ${INSIDE.seccomp} "$@"`,
+    `exec ${INSIDE.seccomp} --exec-log ${INSIDE.execLogSocket} "$@"`,
   ]
     .filter((l) => l !== '')
     .join('\n');
@@ -155,6 +159,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   // The sandbox's own runtime: the bridged sockets and helpers, read-only.
   add('--ro-bind', req.proxySocket, INSIDE.proxySocket);
   if (req.brokerSocket) add('--ro-bind', req.brokerSocket, INSIDE.brokerSocket);
+  add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);
@@ -183,14 +188,10 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   return a;
 }
 
-/** The full host command: strace (exec tracing) around bwrap around the init script. */
+/** The full host command: the exec logger around bwrap around the init script. */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   if (req.command.length === 0) throw new Error('no command to run');
-  const trace = [
-    req.tools.strace, '-f', '-q', '--seccomp-bpf', '--pidns-translation', '-s', '4096',
-    '-e', 'trace=execve,execveat,clone,clone3,fork,vfork', '-e', 'signal=none',
-    '-o', req.traceOutput, '--',
-  ];
+  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, '--'];
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',

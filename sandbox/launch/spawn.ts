@@ -1,6 +1,6 @@
 // Runs a LaunchPlan: one small spawner for pipes, inherited stdio, or a PTY.
-// The spawned process is the die-with-parent helper around strace around
-// bwrap, so if this supervisor dies, everything under it dies too.
+// The spawned process is the die-with-parent helper around the exec logger
+// around bwrap, so if this supervisor dies, everything under it dies too.
 import { spawn as spawnChild } from 'node:child_process';
 import type { LaunchPlan } from './plan.js';
 

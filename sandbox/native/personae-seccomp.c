@@ -1,7 +1,7 @@
 /*
  * personae-seccomp: applies the sandbox's syscall filter, then execs a command.
  *
- *   personae-seccomp CMD [ARGS...]
+ *   personae-seccomp [--exec-log SOCK] CMD [ARGS...]
  *   personae-seccomp --die-with-parent PPID [--fifo PATH] CMD [ARGS...]
  *
  * The second form applies no filter: it arranges for CMD to be killed when the
@@ -22,6 +22,12 @@
  * host user to run. openat2 (whose mode the filter cannot read) answers
  * ENOSYS; callers fall back to openat. Unknown architectures and the x32 ABI
  * are killed.
+ *
+ * With --exec-log the filter also answers execve and execveat with
+ * SECCOMP_RET_USER_NOTIF: its listener goes over SOCK to personae-execlog,
+ * outside the sandbox, which records each exec and lets it continue. The
+ * command runs only once the logger has acknowledged; without a logger,
+ * every exec fails (ENOSYS), so nothing ever runs unrecorded.
  *
  * Before the filter it puts the command in its own Landlock domain (when the
  * kernel has Landlock ABI 2, Linux 5.19+). The domain restricts almost nothing (creating
@@ -46,6 +52,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -178,13 +186,60 @@ static int die_with_parent(int argc, char **argv) {
   return errno == ENOENT ? 127 : 126;
 }
 
+/* Connects to the exec logger before the filter forbids AF_UNIX sockets; exits on failure. */
+static int connect_logger(const char *sock) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || strlen(sock) >= sizeof addr.sun_path) {
+    fprintf(stderr, "personae: cannot reach the exec log; refusing to run\n");
+    exit(70);
+  }
+  strcpy(addr.sun_path, sock);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    fprintf(stderr, "personae: cannot reach the exec log (%s); refusing to run\n", strerror(errno));
+    exit(70);
+  }
+  return fd;
+}
+
+/* Sends the filter's listener to the logger and waits (bounded) for its acknowledgement; exits on failure. */
+static void hand_over(int conn, int listener) {
+  char byte = 'l';
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &listener, sizeof listener);
+  struct timeval tv = {.tv_sec = 10};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char ack = 0;
+  if (sendmsg(conn, &msg, 0) != 1 || read(conn, &ack, 1) != 1 || ack != 'k') {
+    fprintf(stderr, "personae: the exec log did not start; refusing to run\n");
+    exit(70);
+  }
+  close(listener);
+  close(conn);
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--die-with-parent") == 0) return die_with_parent(argc, argv);
-  if (argc < 2) {
-    fprintf(stderr, "usage: personae-seccomp CMD [ARGS...]\n");
+  int cmd = 1, logger = -1;
+  if (argc >= 3 && strcmp(argv[1], "--exec-log") == 0) {
+    logger = connect_logger(argv[2]);
+    cmd = 3;
+  }
+  if (argc <= cmd) {
+    fprintf(stderr, "usage: personae-seccomp [--exec-log SOCK] CMD [ARGS...]\n");
     return 64;
   }
-  struct sock_filter prog[8 + 2 * N_DENIED + 96];
+  struct sock_filter prog[12 + 2 * N_DENIED + 96];
   size_t n = 0;
   /* Architecture check. */
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -196,6 +251,12 @@ int main(int argc, char **argv) {
   prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 #endif
+  if (logger >= 0) {
+    /* Every exec waits for the logger outside. */
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 1, 0);
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 0, 1);
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+  }
   for (size_t i = 0; i < N_DENIED; i++) {
     prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
@@ -251,11 +312,18 @@ int main(int argc, char **argv) {
   }
   /* Best effort: without Landlock (kernels before 5.13, or disabled) the filter still applies. */
   (void)landlock_domain();
-  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0) {
+  if (logger >= 0) {
+    long listener = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
+    if (listener < 0) {
+      fprintf(stderr, "personae: this kernel cannot report execs to the log (Linux 5.5 or later is needed): %s; refusing to run\n", strerror(errno));
+      return 70;
+    }
+    hand_over(logger, (int)listener);
+  } else if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0) {
     perror("personae-seccomp: PR_SET_SECCOMP");
     return 70;
   }
-  execvp(argv[1], argv + 1);
-  fprintf(stderr, "personae-seccomp: cannot run %s: %s\n", argv[1], strerror(errno));
+  execvp(argv[cmd], argv + cmd);
+  fprintf(stderr, "personae-seccomp: cannot run %s: %s\n", argv[cmd], strerror(errno));
   return errno == ENOENT ? 127 : 126;
 }

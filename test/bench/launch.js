@@ -7,7 +7,7 @@
 //   srt       node srt/dist/cli.js --settings S -- CMD (settings allow
 //             127.0.0.1:PORT; writes: the workspace)
 //   bwrap     bwrap with personae's namespace and mount flags, without its
-//             extras (no strace, proxy, socat bridges, seccomp helper,
+//             extras (no exec logger, proxy, socat bridges, seccomp helper,
 //             broker, watcher, audit); for the HTTP command it keeps the host
 //             network and connects directly (there is no proxy to go through)
 import { writeFileSync } from 'node:fs';

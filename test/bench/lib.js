@@ -294,7 +294,6 @@ export function machine() {
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
     bwrap: firstLine('bwrap', ['--version']),
-    strace: firstLine('strace', ['-V']),
     srt,
     user: process.getuid?.() === 0 ? 'root' : 'unprivileged user',
     loadavg: os.loadavg().map((x) => round(x, 2)),

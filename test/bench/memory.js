@@ -2,7 +2,7 @@
 // process supervises one session (proxy, broker, tracer reader, watcher,
 // audit writer): its RSS, summed and per session, plus every other host-side
 // process of the session outside the sandbox (the die-with-parent helper,
-// strace, bwrap's outer process). Side by side: 10 concurrent `srt` runs
+// the exec logger, bwrap's outer process). Side by side: 10 concurrent `srt` runs
 // (its node process with the proxies, plus its host-side socat bridges and
 // bwrap). RSS counts shared pages (node's binary, libraries) once per process.
 // Ends by stopping all 10 personae sessions with one `personae stop --all`.

@@ -44,7 +44,7 @@ export function renderMarkdown(results, current, baseline) {
   out.push('');
   out.push('### Machine');
   out.push('');
-  out.push(table(['CPU', 'cores', 'RAM', 'kernel', 'Node', 'bwrap', 'strace', 'srt', 'user', 'load avg at start'], [[m.cpu, m.cores, `${m.ramGiB} GiB`, m.kernel, m.node, m.bwrap ?? '-', m.strace ?? '-', m.srt ? `${m.srt}` : '-', m.user, m.loadavg.join(' ')]]));
+  out.push(table(['CPU', 'cores', 'RAM', 'kernel', 'Node', 'bwrap', 'srt', 'user', 'load avg at start'], [[m.cpu, m.cores, `${m.ramGiB} GiB`, m.kernel, m.node, m.bwrap ?? '-', m.srt ? `${m.srt}` : '-', m.user, m.loadavg.join(' ')]]));
   out.push('');
   out.push(results.srt.ok ? `srt ran in the same run (${results.srt.reason}).` : `**srt did not run**: ${results.srt.reason}. Its columns are empty and its ratios skipped.`);
 

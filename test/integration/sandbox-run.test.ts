@@ -63,6 +63,33 @@ for (const as of testUsers()) {
       expect(events.find((e) => e.kind === 'session.end')?.detail.exit_code).toBe(7);
     });
 
+    it('records every exec with its parent, whichever way it is made; forks and PATH misses are not execs', async () => {
+      // python's os.execve(fd, ...) is fexecve (execveat with AT_EMPTY_PATH); a thousand forks without exec add nothing.
+      const py = [
+        'import os, sys',
+        'for _ in range(1000):',
+        '    pid = os.fork()',
+        '    if pid == 0: os._exit(0)',
+        '    os.waitpid(pid, 0)',
+        'fd = os.open("/usr/bin/echo", os.O_RDONLY)',
+        'os.execve(fd, ["echo", "via-fd-4417"], {})',
+      ].join('\n');
+      const script = `PATH=/nonexistent-1:/nonexistent-2:$PATH; env printf '%s\\n' "a b" 'c"d'; no-such-cmd-5150 2>/dev/null; python3 -c '${py}'`;
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', script]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('a b\nc"d\nvia-fd-4417\n');
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const execs = (await audit(h, ['--session', id, '--kind', 'exec'])).map((e) => e.detail as { argv: string[]; path: string; pid: number; ppid: number });
+      expect(execs.map((e) => e.argv[0])).toEqual(['sh', 'env', 'printf', 'python3', 'echo']);
+      const [sh, env, printf, python, echo] = execs;
+      expect(env?.ppid).toBe(sh?.pid);
+      expect(printf?.pid).toBe(env?.pid);
+      expect(printf?.argv).toEqual(['printf', '%s\\n', 'a b', 'c"d']);
+      expect(python?.ppid).toBe(sh?.pid);
+      expect(echo).toMatchObject({ pid: python?.pid, argv: ['echo', 'via-fd-4417'] });
+      expect(execs.some((e) => e.argv[0] === 'no-such-cmd-5150' || e.path.includes('nonexistent'))).toBe(false);
+    });
+
     it('hides denied files and directories', async () => {
       const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `cat ${h.path('secret', 'canary.txt')}; cat ${h.path('loose-secret.txt')}; ls ${h.path('secret')}; cat ${h.dir}/home/personas/worker.yaml`]);
       expect(r.stdout).not.toContain('CANARY-DIR-5521');

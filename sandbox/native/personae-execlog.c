@@ -1,0 +1,410 @@
+/*
+ * personae-execlog: records, from outside the sandbox, every program the
+ * agent executes, and runs the sandbox as its child.
+ *
+ *   personae-execlog --listen SOCK --out FIFO -- CMD [ARGS...]
+ *
+ * CMD is bwrap. Inside it, personae-seccomp installs the syscall filter with
+ * execve and execveat answered by SECCOMP_RET_USER_NOTIF, connects to SOCK
+ * (bound into the sandbox) and hands over the filter's listener with
+ * SCM_RIGHTS. That is the first and only connection accepted: it happens
+ * before any of the agent's code runs, and the socket is closed and unlinked
+ * right after. From then on every execve of the agent, or of anything it
+ * starts, waits in the kernel until this process has read the path and argv
+ * from /proc/PID/mem and answered. The kernel decides who is filtered (every
+ * child inherits the filter; nothing can remove it), so nothing is missed,
+ * and no process is stopped for anything but an exec: forks run at full
+ * speed, unlike under ptrace.
+ *
+ * Fail closed: if this process dies, the listener closes and every later
+ * execve fails with ENOSYS; if the log cannot be written, every later execve
+ * is answered EPERM.
+ *
+ * One line per exec that can succeed (the file exists, is a regular file and
+ * is executable in the sandbox's view; PATH lookups that miss are left out):
+ *
+ *   exec PID PPID HEXPATH HEXARG... [...]
+ *
+ * PIDs are in this process's pid namespace (the host's). Strings are
+ * lowercase hex of their bytes; an argument cut at 4096 bytes ends in "~",
+ * and a trailing "..." means further arguments were left out (at most 1024,
+ * 64 KiB in all). A multi-threaded program could change its argv between
+ * this read and the kernel's (as under strace): the log shows what was asked
+ * for when the exec was stopped.
+ *
+ * Being CMD's parent also makes this process an ancestor of everything in the
+ * sandbox, which Yama's ptrace_scope=1 requires for reading /proc/PID/mem.
+ * It exits with CMD's status, or dies by CMD's signal.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifndef __NR_execveat
+#error "personae-execlog: execveat unknown on this architecture"
+#endif
+
+#define MAX_ARG 4096
+#define MAX_ARGS 1024
+#define MAX_LINE (64 * 1024)
+
+static int out_fd = -1;
+static int log_broken = 0;
+
+static void die(const char *what) {
+  fprintf(stderr, "personae-execlog: %s: %s\n", what, strerror(errno));
+  exit(70);
+}
+
+/* The whole line, or mark the log broken (later execs are then refused). */
+static void write_all(const char *buf, size_t len) {
+  while (len > 0 && !log_broken) {
+    ssize_t w = write(out_fd, buf, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      log_broken = 1;
+      return;
+    }
+    buf += w;
+    len -= (size_t)w;
+  }
+}
+
+struct line {
+  char buf[MAX_LINE * 2 + 256];
+  size_t len;
+};
+
+static void put(struct line *l, const char *s) {
+  size_t n = strlen(s);
+  memcpy(l->buf + l->len, s, n);
+  l->len += n;
+}
+
+static void put_hex(struct line *l, const unsigned char *s, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    l->buf[l->len++] = digits[s[i] >> 4];
+    l->buf[l->len++] = digits[s[i] & 15];
+  }
+}
+
+/* Reads a C string at addr from the target's memory; returns its length, sets *cut when it was longer than max. */
+static ssize_t read_str(int mem, uint64_t addr, unsigned char *dst, size_t max, int *cut) {
+  *cut = 0;
+  if (addr == 0) return -1;
+  size_t got = 0;
+  while (got < max) {
+    /* Read up to the end of the page so a string ending before unmapped memory still reads. */
+    size_t page = 4096 - (size_t)((addr + got) % 4096);
+    size_t want = page < max - got ? page : max - got;
+    ssize_t r = pread(mem, dst + got, want, (off_t)(addr + got));
+    if (r <= 0) return got == 0 ? -1 : (ssize_t)got;
+    void *nul = memchr(dst + got, 0, (size_t)r);
+    if (nul != NULL) return (ssize_t)((unsigned char *)nul - dst);
+    got += (size_t)r;
+  }
+  *cut = 1;
+  return (ssize_t)max;
+}
+
+static int open_proc(pid_t pid, const char *what, int flags) {
+  char p[96];
+  snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, what);
+  return open(p, flags | O_CLOEXEC);
+}
+
+/*
+ * 1 when path names an executable regular file in the target's view (its root,
+ * its cwd or dirfd), 0 when it does not, 1 when that cannot be told (log rather
+ * than miss).
+ */
+static int can_exec(pid_t pid, int is_at, int dirfd, const char *path, uint64_t flags) {
+  int fd;
+  if (path[0] == '\0') {
+    if (!is_at || !(flags & AT_EMPTY_PATH)) return 0;
+    char what[32];
+    snprintf(what, sizeof what, "fd/%d", dirfd);
+    fd = open_proc(pid, what, O_PATH);
+  } else if (path[0] == '/') {
+    int root = open_proc(pid, "root", O_PATH | O_DIRECTORY);
+    if (root < 0) return 1;
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    fd = (int)syscall(__NR_openat2, root, path, &how, sizeof how);
+    int e = errno;
+    close(root);
+    if (fd < 0 && e == ENOSYS) return 1;
+  } else {
+    char what[32];
+    if (is_at && dirfd != AT_FDCWD) snprintf(what, sizeof what, "fd/%d", dirfd);
+    else snprintf(what, sizeof what, "cwd");
+    int base = open_proc(pid, what, O_PATH | O_DIRECTORY);
+    if (base < 0) return 1;
+    fd = openat(base, path, O_PATH | O_CLOEXEC);
+    close(base);
+  }
+  if (fd < 0) return 0;
+  struct stat st;
+  int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+  close(fd);
+  return ok;
+}
+
+static long parent_of(pid_t pid) {
+  int fd = open_proc(pid, "status", O_RDONLY);
+  if (fd < 0) return -1;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  char *p = strstr(buf, "\nPPid:");
+  return p == NULL ? -1 : strtol(p + 6, NULL, 10);
+}
+
+static unsigned char str_buf[MAX_ARG + 1];
+static struct line line_buf;
+
+/* Builds the line for one stopped exec; returns 0 when it is not worth logging. */
+static int describe(const struct seccomp_notif *req, struct line *l) {
+  pid_t pid = (pid_t)req->pid;
+  int is_at = req->data.nr == __NR_execveat;
+  uint64_t path_addr = is_at ? req->data.args[1] : req->data.args[0];
+  uint64_t argv_addr = is_at ? req->data.args[2] : req->data.args[1];
+  int mem = open_proc(pid, "mem", O_RDONLY);
+  if (mem < 0) return 0;
+  int cut;
+  ssize_t n = read_str(mem, path_addr, str_buf, MAX_ARG, &cut);
+  if (n < 0) {
+    close(mem);
+    return 0;
+  }
+  str_buf[n] = '\0';
+  if (!can_exec(pid, is_at, (int)req->data.args[0], (const char *)str_buf, is_at ? req->data.args[4] : 0)) {
+    close(mem);
+    return 0;
+  }
+  l->len = 0;
+  char head[64];
+  snprintf(head, sizeof head, "exec %d %ld ", (int)pid, parent_of(pid));
+  put(l, head);
+  put_hex(l, str_buf, (size_t)n);
+  size_t total = 0;
+  for (int i = 0; argv_addr != 0; i++) {
+    uint64_t ptr = 0;
+    if (i == MAX_ARGS || total >= MAX_LINE) {
+      put(l, " ...");
+      break;
+    }
+    if (pread(mem, &ptr, sizeof ptr, (off_t)(argv_addr + (uint64_t)i * sizeof ptr)) != (ssize_t)sizeof ptr || ptr == 0) break;
+    size_t room = MAX_LINE - total < MAX_ARG ? MAX_LINE - total : MAX_ARG;
+    n = read_str(mem, ptr, str_buf, room, &cut);
+    if (n < 0) break;
+    put(l, " ");
+    put_hex(l, str_buf, (size_t)n);
+    if (cut) put(l, "~");
+    total += (size_t)n;
+  }
+  put(l, "\n");
+  close(mem);
+  return 1;
+}
+
+static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size) {
+  memset(resp, 0, resp_size);
+  resp->id = req->id;
+  if (log_broken) {
+    resp->error = -EPERM;
+  } else {
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  }
+  /* ENOENT: the process was killed meanwhile; nothing to answer. */
+  while (ioctl(notif, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno == EINTR) {
+  }
+}
+
+/* Accepts the one connection and receives the listener; returns it, -1 on failure, -2 when nobody connected yet. */
+static int receive_listener(int listen_fd) {
+  int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0) return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? -2 : -1;
+  struct timeval tv = {.tv_sec = 5};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  int fd = -1;
+  if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) == 1) {
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  }
+  /* The acknowledgement: personae-seccomp runs the command only after it. */
+  if (fd >= 0 && write(conn, "k", 1) != 1) {
+    close(fd);
+    fd = -1;
+  }
+  close(conn);
+  return fd;
+}
+
+int main(int argc, char **argv) {
+  const char *sock_path = NULL, *out_path = NULL;
+  int i = 1;
+  for (; i < argc; i++) {
+    if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) sock_path = argv[++i];
+    else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
+    else if (strcmp(argv[i], "--") == 0) {
+      i++;
+      break;
+    } else break;
+  }
+  if (sock_path == NULL || out_path == NULL || i >= argc) {
+    fprintf(stderr, "usage: personae-execlog --listen SOCK --out FIFO -- CMD [ARGS...]\n");
+    return 64;
+  }
+  signal(SIGPIPE, SIG_IGN);
+
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(sock_path) >= sizeof addr.sun_path) {
+    fprintf(stderr, "personae-execlog: socket path too long\n");
+    return 64;
+  }
+  strcpy(addr.sun_path, sock_path);
+  int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (listen_fd < 0) die("socket");
+  mode_t old = umask(077);
+  if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0) die("bind");
+  umask(old);
+  if (listen(listen_fd, 1) != 0) die("listen");
+
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sig_fd < 0) die("signalfd");
+
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    sigprocmask(SIG_UNBLOCK, &chld, NULL);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) _exit(70);
+    if (getppid() == 1) _exit(70);
+    execvp(argv[i], argv + i);
+    fprintf(stderr, "personae-execlog: cannot run %s: %s\n", argv[i], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+
+  /* Blocks until personae opens the FIFO's reading end. */
+  out_fd = open(out_path, O_WRONLY | O_CLOEXEC);
+  if (out_fd < 0) log_broken = 1;
+
+  struct seccomp_notif_sizes sizes;
+  if (syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
+    sizes.seccomp_notif = sizeof(struct seccomp_notif);
+    sizes.seccomp_notif_resp = sizeof(struct seccomp_notif_resp);
+  }
+  size_t req_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif : sizeof(struct seccomp_notif);
+  size_t resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ? sizes.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+  struct seccomp_notif *req = calloc(1, req_size);
+  struct seccomp_notif_resp *resp = calloc(1, resp_size);
+  if (req == NULL || resp == NULL) die("calloc");
+
+  int notif = -1;
+  int status = 0, exited = 0;
+  struct timespec hup_deadline = {0};
+  for (;;) {
+    struct pollfd fds[3] = {
+        {.fd = listen_fd, .events = POLLIN},
+        {.fd = notif, .events = POLLIN},
+        {.fd = sig_fd, .events = POLLIN},
+    };
+    int timeout = -1;
+    if (exited) {
+      /* The sandbox is gone; its last execs are answered, then the listener hangs up. Bounded. */
+      if (notif < 0) break;
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long left = (hup_deadline.tv_sec - now.tv_sec) * 1000 + (hup_deadline.tv_nsec - now.tv_nsec) / 1000000;
+      if (left <= 0) break;
+      timeout = (int)left;
+    }
+    int r = poll(fds, 3, timeout);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("poll");
+    if (r == 0) continue;
+    if (fds[0].revents & POLLIN) {
+      int fd = receive_listener(listen_fd);
+      if (fd != -2) {
+        close(listen_fd);
+        listen_fd = -1;
+        unlink(sock_path);
+        notif = fd < 0 ? -1 : fd;
+      }
+    }
+    if (notif >= 0 && (fds[1].revents & POLLIN)) {
+      memset(req, 0, req_size);
+      if (ioctl(notif, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
+        int log = describe(req, &line_buf);
+        /* Still the same stopped exec (not a reused pid of a killed one)? */
+        if (ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) log = 0;
+        if (log && !log_broken) write_all(line_buf.buf, line_buf.len);
+        answer(notif, req, resp, resp_size);
+      }
+    } else if (notif >= 0 && (fds[1].revents & (POLLHUP | POLLERR))) {
+      close(notif);
+      notif = -1;
+    }
+    if (fds[2].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+      }
+      if (!exited && waitpid(child, &status, WNOHANG) == child) {
+        exited = 1;
+        clock_gettime(CLOCK_MONOTONIC, &hup_deadline);
+        hup_deadline.tv_sec += 2;
+      }
+    }
+  }
+  if (listen_fd >= 0) unlink(sock_path);
+  if (out_fd >= 0) close(out_fd);
+  if (WIFSIGNALED(status)) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    signal(WTERMSIG(status), SIG_DFL);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_UNBLOCK, &all, NULL);
+    raise(WTERMSIG(status));
+    return 128 + WTERMSIG(status);
+  }
+  return WEXITSTATUS(status);
+}

@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseExecLine } from '../../sandbox/intercept/exec-trace.js';
+
+const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
+
+describe('the exec log line', () => {
+  it('decodes path, argv, pid and parent', () => {
+    const line = `exec 120 119 ${hex('/usr/bin/sh')} ${hex('sh')} ${hex('-c')} ${hex("echo 'a b'\n; x")}\n`;
+    expect(parseExecLine(line)).toEqual({ pid: 120, ppid: 119, path: '/usr/bin/sh', argv: ['sh', '-c', "echo 'a b'\n; x"], truncated: false });
+  });
+
+  it('keeps an empty argv and an empty argument', () => {
+    expect(parseExecLine(`exec 5 4 ${hex('/bin/true')}`)?.argv).toEqual([]);
+    expect(parseExecLine(`exec 5 4 ${hex('/bin/echo')} ${hex('echo')} `)?.argv).toEqual(['echo', '']);
+  });
+
+  it('marks cut and left-out arguments', () => {
+    expect(parseExecLine(`exec 5 4 ${hex('/bin/echo')} ${hex('echo')}~`)).toMatchObject({ argv: ['echo'], truncated: true });
+    expect(parseExecLine(`exec 5 4 ${hex('/bin/echo')} ${hex('echo')} ...`)).toMatchObject({ argv: ['echo'], truncated: true });
+  });
+
+  it('an unknown parent is undefined', () => {
+    expect(parseExecLine(`exec 5 -1 ${hex('/bin/true')}`)?.ppid).toBeUndefined();
+  });
+
+  it('rejects anything malformed', () => {
+    for (const bad of ['', 'exec', 'exec 1 2', `exit 1 2 ${hex('/x')}`, `exec x 2 ${hex('/x')}`, `exec 0 2 ${hex('/x')}`, 'exec 1 2 abc', `exec 1 2 ${hex('/x')} zz`, `exec 1 2 ${hex('/x')} 4G`]) {
+      expect(parseExecLine(bad), bad).toBeUndefined();
+    }
+  });
+
+  it('round-trips any argv, and never throws on random input', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.array(fc.string()), fc.integer({ min: 1, max: 2 ** 22 }), (path, argv, pid) => {
+        const line = ['exec', String(pid), '1', hex(path), ...argv.map(hex)].join(' ');
+        expect(parseExecLine(line)).toEqual({ pid, ppid: 1, path, argv, truncated: false });
+      }),
+    );
+    fc.assert(fc.property(fc.string(), (s) => void parseExecLine(s)));
+  });
+});
