@@ -175,6 +175,7 @@ export class Session {
     const watching = watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`), {
       guarded: fsPrep.plan.guarded,
       onTrap: (p) => quarantinePath(p, quarantine),
+      markerDir: dir,
     });
     this.cleanups.push(async () => (await watching).close());
 

@@ -1,13 +1,23 @@
 // File writes and deletes in a session's writable paths, from outside the
 // sandbox (chokidar on the host paths the sandbox binds in).
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { EmitEvent } from '../audit/event.js';
 
 export interface FsWatcher {
   readonly ready: Promise<void>;
-  /** Waits until no file event arrived for `quietMs` (bounded by `maxMs`): lets the last writes land. */
-  settle(quietMs?: number, maxMs?: number): Promise<void>;
+  /**
+   * Lets the last writes land (bounded by `maxMs`). With a marker directory it
+   * writes a marker there and waits until the watcher reports it: every
+   * change the kernel queued before it has been read by then. Without one it
+   * waits until no event arrived for a short quiet time.
+   */
+  settle(maxMs?: number): Promise<void>;
   close(): Promise<void>;
 }
+
+const MARKER = '.settle-';
 
 /** Directories skipped by default: dependency and object stores would flood the log. */
 export const WATCH_IGNORED = ['/node_modules/', '/.git/objects/'];
@@ -16,21 +26,32 @@ export interface WatchOptions {
   /** Paths no write may create (persistence traps): such a write is reported denied and handed to `onTrap`. */
   readonly guarded?: readonly string[];
   readonly onTrap?: (path: string) => string | undefined;
+  /** A directory of personae's own (the session's run directory), watched for settle's markers only. */
+  readonly markerDir?: string;
 }
 
 export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void, opts: WatchOptions = {}): Promise<FsWatcher> {
   if (paths.length === 0) return { ready: Promise.resolve(), settle: async () => undefined, close: async () => undefined };
   const { watch } = await import('chokidar');
-  const watcher = watch([...paths], {
+  const markerDir = opts.markerDir;
+  const watcher = watch(markerDir === undefined ? [...paths] : [...paths, markerDir], {
     ignoreInitial: true,
     followSymlinks: false,
     persistent: true,
-    ignored: (p: string) => WATCH_IGNORED.some((frag) => `${p}/`.includes(frag)),
+    // No "atomic write" smoothing: it delays deletes by 100 ms and silently drops
+    // paths that look like editor swap files (`*~`, `*.swp`), which an agent could use to hide writes.
+    atomic: false,
+    ignored: (p: string) => WATCH_IGNORED.some((frag) => `${p}/`.includes(frag)) || (markerDir !== undefined && path.dirname(p) === markerDir && !path.basename(p).startsWith(MARKER)),
   });
   const guarded = opts.guarded ?? [];
   const trapOf = (p: string): string | undefined => guarded.find((g) => p === g || p.startsWith(`${g}/`));
   let last = Date.now();
+  const markers = new Map<string, () => void>();
   const write = (kind: 'fs.write' | 'fs.delete', op: string) => (p: string): void => {
+    if (markerDir !== undefined && path.dirname(p) === markerDir) {
+      markers.get(p)?.();
+      return;
+    }
     last = Date.now();
     const trap = kind === 'fs.write' ? trapOf(p) : undefined;
     if (trap === undefined) {
@@ -53,10 +74,30 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   watcher.on('unlinkDir', write('fs.delete', 'rmdir'));
   watcher.on('error', (e) => onError(e instanceof Error ? e : new Error(String(e))));
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  const settle = async (quietMs = 40, maxMs = 1000): Promise<void> => {
+  const quiet = async (quietMs: number, maxMs: number): Promise<void> => {
     const start = Date.now();
     last = Math.max(last, start);
     while (Date.now() - last < quietMs && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 25));
+  };
+  const settle = async (maxMs = 1000): Promise<void> => {
+    if (markerDir === undefined) return quiet(40, maxMs);
+    const marker = path.join(markerDir, `${MARKER}${randomBytes(6).toString('hex')}`);
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<boolean>((resolve) => {
+      markers.set(marker, () => resolve(true));
+      timer = setTimeout(() => resolve(false), maxMs);
+    });
+    try {
+      writeFileSync(marker, '', { mode: 0o600 });
+      // Events are read in kernel order; their file checks may finish a moment apart.
+      if (await seen) await new Promise((r) => setTimeout(r, 5));
+    } catch {
+      await quiet(40, maxMs);
+    } finally {
+      clearTimeout(timer);
+      markers.delete(marker);
+      rmSync(marker, { force: true });
+    }
   };
   return { ready, settle, close: () => watcher.close() };
 }

@@ -109,6 +109,21 @@ for (const as of testUsers()) {
       expect(writes.map((e) => e.target)).toContain(`${h.workspace}/inside.txt`);
     });
 
+    it('records every write and delete, names that look like editor swap files and a delete as the very last act included', async () => {
+      const w = h.workspace;
+      writeFileSync(`${w}/gone.txt`, 'c');
+      if (as.uid !== undefined) chownSync(`${w}/gone.txt`, as.uid, as.gid ?? as.uid);
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `echo a > ${w}/notes.txt~; echo b > ${w}/.x.swp; rm ${w}/gone.txt`]);
+      expect(r.code).toBe(0);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const events = await audit(h, ['--session', id]);
+      const seen = (kind: string): string[] => events.filter((e) => e.kind === kind).map((e) => e.target ?? '');
+      expect(seen('fs.write')).toEqual(expect.arrayContaining([`${w}/notes.txt~`, `${w}/.x.swp`]));
+      expect(seen('fs.delete')).toContain(`${w}/gone.txt`);
+      // personae's own settle marker never shows up.
+      expect(events.some((e) => (e.target ?? '').includes('.settle-'))).toBe(false);
+    });
+
     it('lets an allowed domain through the proxy and refuses a denied one, DNS and direct connections', async () => {
       const before = { allowed: allowed.hits.length, denied: denied.hits.length };
       const script = [
