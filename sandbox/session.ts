@@ -13,7 +13,8 @@ import { ExecTracer } from './intercept/exec-tracer.js';
 import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
 import { findHostTools } from './launch/host-tools.js';
 import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
-import { pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
+import { watchBridges, type Bridge } from './launch/bridge-watch.js';
+import { INSIDE, pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
 import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
 import { sandboxedGitDiff } from './intercept/git-diff.js';
 import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
@@ -92,6 +93,8 @@ export class Session {
   private proc: RunningProcess | undefined;
   private ns: string | undefined;
   private init: number | undefined;
+  /** Bridges die with the sandbox at its end: the watch stops first. */
+  private stopBridgeWatch: () => void = () => undefined;
   private stopping: Promise<StopResult> | undefined;
   private endReason: EndReason = 'exit';
   private readonly cleanups: Array<() => Promise<void> | void> = [];
@@ -222,7 +225,10 @@ export class Session {
     this.cleanups.push(() => proxy.close());
 
     mark('proxy started');
-    const tracer = new ExecTracer(path.join(dir, 'exec.fifo'), this.emit, (msg) => this.fail(msg));
+    // A stop kills the logger too: only a failure before any stop is the logger's own.
+    const tracer = new ExecTracer(path.join(dir, 'exec.fifo'), this.emit, (msg) => {
+      if (this.stopping === undefined) this.fail(msg);
+    });
     this.cleanups.push(() => tracer.close());
 
     const req: LaunchRequest = {
@@ -288,6 +294,19 @@ export class Session {
     mark('control ready');
     void this.findNamespace();
     this.armLimits();
+    const bridges: Bridge[] = [
+      { port: INSIDE.proxyPort, name: 'proxy bridge', consequence: 'all network access' },
+      { port: INSIDE.brokerPort, name: 'broker bridge', consequence: 'every tool call and shell command' },
+    ];
+    this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, bridges, (b) =>
+      this.emit({
+        kind: 'error',
+        target: b.name,
+        decision: 'deny',
+        reason: `the ${b.name} inside the sandbox is gone: ${b.consequence} is refused for the rest of the session`,
+      }),
+    );
+    this.cleanups.push(() => this.stopBridgeWatch());
     void this.proc.exited.then((code) => this.finish(code, tracer));
   }
 
@@ -347,6 +366,7 @@ export class Session {
   /** Stops the session: SIGTERM, SIGKILL after the grace, then verifies nothing is left. Idempotent. */
   stop(reason: EndReason = 'stopped'): Promise<StopResult> {
     if (this.stopping) return this.stopping;
+    this.stopBridgeWatch();
     this.endReason = reason;
     this.emit({ kind: 'stop', target: this.id, reason });
     const grace = Math.min(this.options.graceMs ?? 1500, 2000);
@@ -374,6 +394,7 @@ export class Session {
   }
 
   private async finish(exitCode: number, tracer: ExecTracer): Promise<void> {
+    this.stopBridgeWatch();
     mark('sandbox exited');
     // Whatever the command left behind (background processes) dies with the namespace: verify it.
     if (this.ns !== undefined && !this.stopping) {

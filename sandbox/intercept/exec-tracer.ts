@@ -21,6 +21,9 @@ export class ExecTracer {
   private done: Promise<void> = Promise.resolve();
   private partial = '';
   private closing = false;
+  private finished = false;
+  /** The agent's command has started (its exec is the first line). */
+  started = false;
 
   constructor(
     readonly path: string,
@@ -48,6 +51,8 @@ export class ExecTracer {
       stream.on('data', (chunk: string | Buffer) => this.chunk(String(chunk)));
       stream.on('end', () => {
         this.chunk('\n');
+        // The logger writes "end" after the sandbox; without it, it was killed (and took the sandbox with it).
+        if (!this.finished && !this.closing) this.onFailure('the exec logger stopped before the sandbox ended; every exec was refused from then on and the sandbox was killed with it');
         resolve();
       });
       stream.on('error', (err) => {
@@ -63,11 +68,13 @@ export class ExecTracer {
     for (const line of lines) {
       const r = parseExecLine(line);
       if (r !== undefined) this.record(r);
+      else if (/^end -?\d+$/.test(line)) this.finished = true;
       else if (line.trim() !== '') this.onFailure('exec log: a malformed line');
     }
   }
 
   private record(r: ExecRecord): void {
+    this.started = true;
     // personae's own helpers inside the sandbox (the hook command, the real shells) are not the agent's commands.
     if (r.path.startsWith(`${INSIDE.runDir}/`)) return;
     this.emit({

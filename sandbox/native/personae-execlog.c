@@ -25,6 +25,9 @@
  *
  *   exec PID PPID HEXPATH HEXARG... [...]
  *
+ * The last line, when CMD has ended, is "end STATUS" (its wait status): a log
+ * without it means this process did not finish (it was killed).
+ *
  * PIDs are in this process's pid namespace (the host's). Strings are
  * lowercase hex of their bytes; an argument cut at 4096 bytes ends in "~",
  * and a trailing "..." means further arguments were left out (at most 1024,
@@ -395,7 +398,12 @@ int main(int argc, char **argv) {
     }
   }
   if (listen_fd >= 0) unlink(sock_path);
-  if (out_fd >= 0) close(out_fd);
+  if (out_fd >= 0) {
+    char end[32];
+    int n = snprintf(end, sizeof end, "end %d\n", status);
+    write_all(end, (size_t)n);
+    close(out_fd);
+  }
   if (WIFSIGNALED(status)) {
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
