@@ -1,11 +1,25 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled to dist/ by `npm install` (prepare) or `npm run build`.
-import { existsSync } from 'node:fs';
+// Thin launcher. The CLI is one CommonJS script, dist/cli/cli.cjs, built by
+// `npm install` (prepare) or `npm run build`, run here with the V8 code
+// cache the build made for it (see scripts/bundle.js): a cold start then
+// skips parsing and compiling most of it. Without a usable cache it compiles.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
-const entry = new URL('../dist/cli/cli.js', import.meta.url);
-if (!existsSync(fileURLToPath(entry))) {
+const file = fileURLToPath(new URL('../dist/cli/cli.cjs', import.meta.url));
+const cacheFile = `${file}.cache`;
+if (!existsSync(file)) {
   process.stderr.write('personae: not built yet; run `npm install` (or `npm run build`) in the personae folder first\n');
   process.exit(70);
 }
-await import(entry.href);
+const building = process.env.PERSONAE_BUILD_CODE_CACHE === '1';
+delete process.env.PERSONAE_BUILD_CODE_CACHE;
+let cachedData;
+if (!building && existsSync(cacheFile)) cachedData = readFileSync(cacheFile);
+const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+const main = { exports: {}, filename: file, id: file, loaded: false };
+script.runInThisContext().call(main.exports, main.exports, createRequire(file), main, file, path.dirname(file));
+if (building) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));

@@ -170,9 +170,7 @@ program
     process.exitCode = await appCommand();
   });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
+program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof UsageError) {
@@ -180,4 +178,4 @@ try {
   } else {
     process.exitCode = fail(err instanceof Error ? err.message : String(err), 1);
   }
-}
+});

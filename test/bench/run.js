@@ -93,7 +93,7 @@ function compare(current, baseline) {
 async function main() {
   const started = new Date();
   const t0 = performance.now();
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'cli.js'))) throw new Error('personae is not built: run `npm run build` (npm run bench does)');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'cli.cjs'))) throw new Error('personae is not built: run `npm run build` (npm run bench does)');
   const m = machine();
   log(`personae bench ${quick ? '(quick) ' : ''}on ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB, ${m.kernel}, Node ${m.node}`);
   const home = benchHome();
