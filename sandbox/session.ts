@@ -14,6 +14,7 @@ import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
 import { findHostTools } from './launch/host-tools.js';
 import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
 import { watchBridges, type Bridge } from './launch/bridge-watch.js';
+import { MountGuard } from './launch/mount-guard.js';
 import { INSIDE, pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
 import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
 import { sandboxedGitDiff } from './intercept/git-diff.js';
@@ -95,6 +96,7 @@ export class Session {
   private init: number | undefined;
   /** Bridges die with the sandbox at its end: the watch stops first. */
   private stopBridgeWatch: () => void = () => undefined;
+  private guard: MountGuard | undefined;
   private stopping: Promise<StopResult> | undefined;
   private endReason: EndReason = 'exit';
   private readonly cleanups: Array<() => Promise<void> | void> = [];
@@ -181,6 +183,33 @@ export class Session {
       markerDir: dir,
     });
     this.cleanups.push(async () => (await watching).close());
+    // Hidden and pinned paths the host replaces (or denied paths it creates) during the session are hidden again inside.
+    const guard = new MountGuard({
+      remount: tools.remount,
+      emptyInside: INSIDE.emptyFile,
+      pid: () => this.init,
+      onReport: (r) => {
+        if (!r.ok) {
+          this.fail(`could not hide ${r.path} again inside the sandbox after it changed on the host: ${r.error ?? 'unknown error'}`);
+          return;
+        }
+        this.emit({
+          kind: 'decision',
+          tool: 'filesystem',
+          target: r.path,
+          decision: 'deny',
+          reason: r.action === 'pin' ? 'a persistence trap was replaced on the host during the session: pinned read-only again inside the sandbox' : 'a denied path appeared or was replaced on the host during the session: hidden again inside the sandbox',
+          detail: { by: 'host', action: r.action },
+        });
+      },
+    });
+    guard.add([
+      ...fsPrep.plan.hidden.map((x) => ({ path: x.path, action: x.kind })),
+      ...fsPrep.plan.pinned.map((p) => ({ path: p, action: 'pin' as const })),
+      ...(fsPrep.plan.absent ?? []).map((p) => ({ path: p, action: 'hide' as const })),
+    ]);
+    this.guard = guard;
+    this.cleanups.push(() => guard.close());
 
     mark('fs prepared');
     // The hook broker: every agent's tool calls (where the agent has hooks) are decided here.
@@ -292,7 +321,7 @@ export class Session {
     await adapterPlan.started?.(this);
 
     mark('control ready');
-    void this.findNamespace();
+    void this.findNamespace().then(() => this.guard?.checkAll());
     this.armLimits();
     const bridges: Bridge[] = [
       { port: INSIDE.proxyPort, name: 'proxy bridge', consequence: 'all network access' },
@@ -367,6 +396,7 @@ export class Session {
   stop(reason: EndReason = 'stopped'): Promise<StopResult> {
     if (this.stopping) return this.stopping;
     this.stopBridgeWatch();
+    this.guard?.close();
     this.endReason = reason;
     this.emit({ kind: 'stop', target: this.id, reason });
     const grace = Math.min(this.options.graceMs ?? 1500, 2000);
@@ -395,6 +425,7 @@ export class Session {
 
   private async finish(exitCode: number, tracer: ExecTracer): Promise<void> {
     this.stopBridgeWatch();
+    this.guard?.close();
     mark('sandbox exited');
     // Whatever the command left behind (background processes) dies with the namespace: verify it.
     if (this.ns !== undefined && !this.stopping) {

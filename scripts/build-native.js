@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the sandbox's small native helpers (the seccomp filter, the exec logger) with the C
+// Builds the sandbox's small native helpers (the seccomp filter, the exec logger, the remount helper) with the C
 // compiler node-gyp already needs. Without it `personae run` refuses to start.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist/native`;
 mkdirSync(out, { recursive: true });
 const cc = process.env.CC || 'cc';
-for (const name of ['personae-seccomp', 'personae-execlog']) {
+for (const name of ['personae-seccomp', 'personae-execlog', 'personae-remount']) {
   const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${out}/${name}`, `${root}sandbox/native/${name}.c`], { stdio: 'inherit' });
   if (r.error || r.status !== 0) {
     process.stderr.write(`personae: could not build ${name} with ${cc} (${r.error ? r.error.message : `exit ${r.status}`}); install a C compiler (apt-get install build-essential) and run npm run build\n`);

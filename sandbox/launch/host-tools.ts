@@ -78,10 +78,12 @@ export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
   };
   const seccomp = native('personae-seccomp', 'seccomp helper');
   const execLog = native('personae-execlog', 'exec logger');
+  const remount = native('personae-remount', 'remount helper');
   return {
     bwrap,
     socat,
     execLog,
+    remount,
     seccomp,
     gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks'),
     hooks: path.join(root, 'sandbox', 'intercept', 'hooks'),

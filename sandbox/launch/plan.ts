@@ -11,6 +11,7 @@ export const INSIDE = {
   proxySocket: '/run/personae/proxy.sock',
   brokerSocket: '/run/personae/broker.sock',
   execLogSocket: '/run/personae/execlog.sock',
+  emptyFile: '/run/personae/empty',
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
@@ -26,6 +27,8 @@ export interface HostTools {
   readonly socat: string;
   /** personae-execlog: runs bwrap and records every exec inside (seccomp user notifications). */
   readonly execLog: string;
+  /** personae-remount: hides again, inside a running sandbox, a protected path replaced on the host. */
+  readonly remount: string;
   readonly seccomp: string;
   /** Host directory holding personae's read-only git hooks (commit-msg adds the On-behalf-of trailer). */
   readonly gitHooks: string;
@@ -160,6 +163,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', req.proxySocket, INSIDE.proxySocket);
   if (req.brokerSocket) add('--ro-bind', req.brokerSocket, INSIDE.brokerSocket);
   add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
+  add('--ro-bind', req.emptyFile, INSIDE.emptyFile);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);

@@ -47,6 +47,12 @@ export interface FilesystemPlan {
    * there when the session is over is moved to quarantine.
    */
   readonly sweepAtEnd?: readonly string[];
+  /**
+   * Denied paths outside the writable roots that do not exist yet: nothing can
+   * be mounted over them at the start. Watched instead; one that appears on the
+   * host during the session is hidden inside the running sandbox at once.
+   */
+  readonly absent?: readonly string[];
 }
 
 export class FilesystemPlanError extends Error {}
@@ -103,6 +109,7 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
 
   const hidden: Array<{ path: string; kind: 'dir' | 'file' }> = [];
   const placeholders: Array<{ path: string; kind: 'dir' | 'file'; mode: 'pin' | 'hide' }> = [];
+  const absent: string[] = [];
   const insideWritable = (p: string): boolean => writable.some((w) => isInside(p, w));
 
   const hide = (p: string): void => {
@@ -116,6 +123,8 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
     } else if (insideWritable(p)) {
       // Does not exist yet but could be created: hold its place for the session.
       placeholders.push({ path: p, kind: 'dir', mode: 'hide' });
+    } else {
+      absent.push(p);
     }
   };
   persona.filesystem.read_deny.forEach((raw) => hide(expandPath(raw, ctx)));
@@ -163,5 +172,5 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
     }
   }
   anchors.sort((a, b) => a.split('/').length - b.split('/').length);
-  return { writable, hidden, pinned, placeholders, guarded, anchors, sweepAtEnd };
+  return { writable, hidden, pinned, placeholders, guarded, anchors, sweepAtEnd, absent };
 }

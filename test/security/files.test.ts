@@ -217,8 +217,10 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
       expect(existsSync(h.path('outside', 'file'))).toBe(false);
     });
 
-    // KNOWN HOLES, kept as executable evidence: each `it.fails` passes while the
-    // hole is open and starts failing the day it is closed (then flip it to `it`).
+    // The host acts while the sandbox runs: a mount covers one directory entry, so a
+    // path the host creates or renames over would show. personae hides it again inside
+    // the running sandbox within milliseconds and records that; the test waits for the
+    // record, then lets the sandbox read. (The milliseconds before are a window, not zero.)
     // The sandbox says it is running (a file in the workspace), then waits for a go file
     // (visible, read-only) so the host acts while the sandbox's mounts are in place.
     const hostActsDuringRun = async (act: () => void, read: string): Promise<string> => {
@@ -229,12 +231,17 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
       const run = await startRun(h, ['filer', '--', 'sh', '-c', script], { env: runEnv(h) });
       expect(await until(() => existsSync(ready), 10_000)).toBe(true);
       act();
+      const rehidden = async (): Promise<boolean> =>
+        (await sessionEvents(h, run.session)).some((e) => e.kind === 'decision' && e.target === read && e.decision === 'deny' && e.persona === 'filer');
+      const deadline = Date.now() + 10_000;
+      while (!(await rehidden()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       writeFileSync(go, '');
       const r = await run.done;
+      expect(await rehidden()).toBe(true);
       return r.stdout + r.stderr;
     };
 
-    it.fails('KNOWN HOLE: a denied path outside the grants that the host creates during the session is readable', async () => {
+    it('a denied path outside the grants that the host creates during the session is hidden at once', async () => {
       const late = h.path('late.txt');
       const out = await hostActsDuringRun(() => {
         writeFileSync(late, CANARY_LATE);
@@ -243,7 +250,7 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
       expect(out).not.toContain(CANARY_LATE);
     });
 
-    it.fails('KNOWN HOLE: a denied file the host replaces by rename during the session is readable (the hiding mount is detached)', async () => {
+    it('a denied file the host replaces by rename during the session is hidden again', async () => {
       const rotated = put(h, 'rotated.txt', 'old');
       const out = await hostActsDuringRun(() => {
         put(h, 'rotated.tmp', CANARY_ROTATED);

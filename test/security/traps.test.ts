@@ -188,10 +188,10 @@ t claude sh -c 'mkdir -p .claude/commands && echo x > .claude/commands/evil.md'`
       }
     });
 
-    // KNOWN HOLE (same class as the rotated secret in files.test.ts): a host-side rename over
-    // a pinned trap during the session (git itself writes config.lock, then renames it)
-    // detaches the read-only mount inside the sandbox, and the trap is writable from then on.
-    it.fails('KNOWN HOLE: after the user runs `git config` on the host mid-session, the agent can write .git/config', async () => {
+    // A host-side rename over a pinned trap during the session (git itself writes config.lock,
+    // then renames it) would leave the new file writable inside; personae pins it again within
+    // milliseconds and records that. The test waits for the record before the agent tries.
+    it('after the user runs `git config` on the host mid-session, .git/config is pinned again: the agent cannot write it', async () => {
       const repo = h.path('hostgit-ws');
       gitRepo(h, repo);
       const go = h.path('go-hostgit');
@@ -201,9 +201,17 @@ printf '[core]\n\tfsmonitor = touch ${h.dir}/pwned-hostgit\n' >> .git/config`;
       const run = await startRun(h, ['trapper', '--workspace', repo, '--', 'sh', '-c', script], { env: runEnv(h), cwd: repo });
       expect(await until(() => existsSync(ready), 10_000)).toBe(true);
       hostAs(h, ['git', 'config', 'user.name', 'Host User'], repo);
+      const config = path.join(repo, '.git', 'config');
+      const repinned = async (): Promise<boolean> =>
+        (await sessionEvents(h, run.session)).some((e) => e.kind === 'decision' && e.target === config && e.detail.action === 'pin' && e.persona === 'trapper');
+      const deadline = Date.now() + 10_000;
+      while (!(await repinned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       writeFileSync(go, '');
       await run.done;
-      expect(readFileSync(path.join(repo, '.git', 'config'), 'utf8')).not.toContain('pwned-hostgit');
+      expect(await repinned()).toBe(true);
+      const after = readFileSync(config, 'utf8');
+      expect(after).not.toContain('pwned-hostgit');
+      expect(after).toContain('Host User'); // the user's own change stays
     });
 
     // A repository the agent makes further down carries its own config, which git
