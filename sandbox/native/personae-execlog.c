@@ -293,6 +293,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: personae-execlog --listen SOCK --out FIFO -- CMD [ARGS...]\n");
     return 64;
   }
+  /*
+   * Terminal signals (Ctrl-C on a PTY in cooked mode) reach this process group:
+   * CMD (bwrap) gets them and ends the sandbox; this process outlives it to
+   * answer the last execs and write "end". Restored to the default in CMD.
+   */
+  static const int terminal_signals[] = {SIGINT, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU};
+  for (size_t k = 0; k < sizeof terminal_signals / sizeof terminal_signals[0]; k++) signal(terminal_signals[k], SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
 
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -319,6 +326,8 @@ int main(int argc, char **argv) {
   if (child < 0) die("fork");
   if (child == 0) {
     sigprocmask(SIG_UNBLOCK, &chld, NULL);
+    for (size_t k = 0; k < sizeof terminal_signals / sizeof terminal_signals[0]; k++) signal(terminal_signals[k], SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) _exit(70);
     if (getppid() == 1) _exit(70);
     execvp(argv[i], argv + i);
