@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, freshWorkspace, until } from './api-harness.js';
 import Database from 'better-sqlite3';
-import { CLI, cli, makeHome, processesMatching, type Home } from './harness.js';
+import { CLI, cli, countEvents, makeHome, processesMatching, type Home } from './harness.js';
 
 interface Served {
   readonly child: ChildProcessWithoutNullStreams;
@@ -65,15 +65,6 @@ function launch(origin: string, cookie: string, req: { persona: string; workspac
     r.on('error', reject);
     r.end(JSON.stringify(req));
   });
-}
-
-function countEvents(db: string): number {
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return (conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
-  } finally {
-    conn.close();
-  }
 }
 
 describe('personae serve / personae app', () => {

@@ -6,18 +6,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { CLI, cli, makeHome, processesMatching, type Home } from './harness.js';
+import { CLI, cli, countEvents, makeHome, processesMatching, type Home } from './harness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function countEvents(db: string): number {
-  const conn = new Database(db, { readonly: true, fileMustExist: true });
-  try {
-    return (conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
-  } finally {
-    conn.close();
-  }
-}
 
 describe('faults', () => {
   let h: Home;

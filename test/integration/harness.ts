@@ -2,6 +2,7 @@
 // from objects, the real CLI spawned (optionally as an unprivileged user), and
 // the audit log read back through `personae audit --format jsonl`.
 import { spawn, spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -188,4 +189,14 @@ export async function agentScenarioHome(canary: string): Promise<{ h: Home; deni
   mkdirSync(h.path('secret'));
   writeFileSync(h.path('secret', 'canary.txt'), canary);
   return { h, denied };
+}
+
+/** Events committed in an audit database, counted by a separate reader (what it sees is acknowledged). */
+export function countEvents(db: string): number {
+  const conn = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (conn.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    conn.close();
+  }
 }
