@@ -57,6 +57,8 @@ export interface SessionEnd {
   readonly exitCode: number;
   readonly reason: EndReason;
   readonly stop: StopResult | undefined;
+  /** Why the session failed (the first failure), when it did. */
+  readonly failure?: string;
 }
 
 export class SessionRefused extends Error {}
@@ -97,6 +99,7 @@ export class Session {
   /** Bridges die with the sandbox at its end: the watch stops first. */
   private stopBridgeWatch: () => void = () => undefined;
   private guard: MountGuard | undefined;
+  private failure: string | undefined;
   private stopping: Promise<StopResult> | undefined;
   private endReason: EndReason = 'exit';
   private readonly cleanups: Array<() => Promise<void> | void> = [];
@@ -388,6 +391,7 @@ export class Session {
 
   /** A component this session relies on failed: fail closed. */
   fail(message: string): void {
+    this.failure ??= message;
     this.emit({ kind: 'error', target: 'session', decision: 'deny', reason: message });
     void this.stop('failure');
   }
@@ -453,7 +457,7 @@ export class Session {
       // as above
     }
     mark('cleaned up');
-    this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult });
+    this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult, ...(this.failure !== undefined ? { failure: this.failure } : {}) });
   }
 
   /** Removes placeholders and sweeps leftover persistence traps to quarantine (once), recording each one swept. */

@@ -51,7 +51,7 @@ export async function runCommand(name: string, command: readonly string[], opts:
   if (tty) attachTerminal(session.process);
   const end = await session.ended;
   store.close();
-  if (end.reason !== 'exit') info(`session ${session.id} ended: ${end.reason}`);
+  if (end.reason !== 'exit') info(`session ${session.id} ended: ${end.reason}${end.failure !== undefined ? ` (${end.failure})` : ''}`);
   return end.exitCode;
 }
 

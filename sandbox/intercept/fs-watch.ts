@@ -75,7 +75,14 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   watcher.on('addDir', write('fs.write', 'mkdir'));
   watcher.on('unlink', write('fs.delete', 'unlink'));
   watcher.on('unlinkDir', write('fs.delete', 'rmdir'));
-  watcher.on('error', (e) => onError(e instanceof Error ? e : new Error(String(e))));
+  let failed = false;
+  watcher.on('error', (e) => {
+    if (failed) return; // the first error says it; the session is failing closed already
+    failed = true;
+    const err = e instanceof Error ? e : new Error(String(e));
+    const code = (err as NodeJS.ErrnoException).code;
+    onError(code === 'ENOSPC' ? new Error('the system limit on inotify watches is reached (fs.inotify.max_user_watches): file writes can no longer be recorded') : err);
+  });
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   const quiet = async (quietMs: number, maxMs: number): Promise<void> => {
     const start = Date.now();

@@ -86,12 +86,15 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   readonly cwd?: string;
   readonly onStderr?: (text: string) => void;
+  /** A command the CLI runs under (`['unshare', ...]`): it gets node, the CLI and the arguments appended. */
+  readonly wrap?: readonly string[];
 }
 
 /** Runs the real CLI (bounded by a timeout); resolves with its exit code and output. */
 export function cli(h: Home, args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const argv = [...(opts.wrap ?? []), process.execPath, CLI, ...args];
+    const child = spawn(argv[0] ?? process.execPath, argv.slice(1), {
       cwd: opts.cwd ?? h.workspace,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: h.home, HOME: h.dir, ...opts.env },
       uid: h.as.uid,

@@ -1,6 +1,7 @@
 // Faults: a part the session relies on dies mid-session. The proxy and broker
 // bridges inside the sandbox (the agent can kill them: it runs as the same
-// user in there) and the exec logger outside (killed from the host). Each
+// user in there), the file watcher (the agent exhausts inotify watches) and
+// the exec logger outside (killed from the host). Each
 // must fail closed (no network, no tool calls or shell commands, no exec),
 // say so in an event naming the persona, and leave a session that stops
 // cleanly with nothing surviving. Judged from outside: the test server's
@@ -77,6 +78,23 @@ printf '{"tool_name":"Bash","tool_input":{"command":"ls"}}' | /run/personae/hook
       expect(existsSync(made)).toBe(false);
       const events = await sessionEvents(h, session);
       expect(events.find((e) => e.kind === 'error' && e.target === 'broker bridge')?.persona).toBe('comp');
+    }, 60_000);
+
+    // The agent makes more directories than inotify may watch: the file watcher can no longer record writes.
+    // The CLI runs in a user namespace of its own with a small watch limit (per user namespace since Linux 5.11).
+    it('the file watcher dies (the agent exhausts inotify watches): the session fails closed, an event says so, nothing survives', async () => {
+      const m = marker();
+      const limit = ['unshare', '--user', '--map-root-user', 'sh', '-c', 'echo 40 > /proc/sys/user/max_inotify_watches && exec "$@"', 'personae'];
+      const script = `sleep ${m}1 & for i in $(seq 200); do mkdir -p d${m}/$i; done; sleep ${m}2`;
+      const r = await cli(h, ['run', 'comp', '--', 'sh', '-c', script], { env: runEnv(h), wrap: limit, timeoutMs: 30_000 });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/inotify watches/);
+      expect(await until(() => processesMatching(`^sleep ${m}`).length === 0, 5_000)).toBe(true);
+      const session = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const events = await sessionEvents(h, session);
+      const failed = events.filter((e) => e.kind === 'error' && /inotify watches/.test(e.reason ?? ''));
+      expect(failed.map((e) => e.persona)).toEqual(['comp']);
+      expect(events.some((e) => e.kind === 'stop' && e.detail.verified === true)).toBe(true);
     }, 60_000);
 
     it('the exec logger killed from the host: the sandbox goes with it, nothing survives, an event says so', async () => {
