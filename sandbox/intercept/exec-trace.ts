@@ -5,9 +5,12 @@
 // forge nor suppress these lines.
 //
 //   exec PID PPID HEXPATH HEXARG... [...]
+//   exit PID CODE | exit PID sig SIGNAL | exit PID sig ?
 //
 // An argument cut at 4096 bytes ends in "~"; a trailing "..." means further
-// arguments were left out.
+// arguments were left out. An exit line follows for each process that
+// executed something ("sig ?": killed by a signal that could not be read).
+import { constants } from 'node:os';
 
 export interface ExecRecord {
   readonly pid: number;
@@ -16,6 +19,29 @@ export interface ExecRecord {
   readonly argv: readonly string[];
   /** Some argument was cut or left out. */
   readonly truncated: boolean;
+}
+
+export interface ExitRecord {
+  readonly pid: number;
+  /** The exit code, when it exited. */
+  readonly code: number | undefined;
+  /** The signal's name (SIGKILL) when one killed it; `unknown` when which one could not be seen. */
+  readonly signal: string | undefined;
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+const EXIT_RE = /^exit (\d+) (?:(\d+)|sig (\d+|\?))$/;
+
+/** Parses one exit line; undefined for anything else. */
+export function parseExitLine(line: string): ExitRecord | undefined {
+  const m = EXIT_RE.exec(line.replace(/\r?\n$/, ''));
+  if (!m) return undefined;
+  const pid = Number(m[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  const code = m[2] === undefined ? undefined : Number(m[2]);
+  const sig = m[3];
+  const signal = sig === undefined ? undefined : sig === '?' ? 'unknown' : (SIGNAL_NAMES.get(Number(sig)) ?? `signal ${sig}`);
+  return { pid, code, signal };
 }
 
 const HEX = /^(?:[0-9a-f]{2})*$/;

@@ -1,4 +1,5 @@
-// Reads the exec logger's FIFO and turns its records into `exec` events.
+// Reads the exec logger's FIFO and turns its records into `exec` and
+// `exec.exit` events.
 // Only the agent's command and what it starts are filtered (the sandbox's
 // own plumbing, the init shell and the socat bridges, runs before the
 // filter); personae's helpers inside (the hook command, the real shells
@@ -6,7 +7,7 @@
 import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import type { EmitEvent } from '../audit/event.js';
 import { INSIDE } from '../launch/plan.js';
-import { parseExecLine, type ExecRecord } from './exec-trace.js';
+import { parseExecLine, parseExitLine, type ExecRecord, type ExitRecord } from './exec-trace.js';
 
 function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -20,6 +21,8 @@ export class ExecTracer {
   private stream: ReadStream | undefined;
   private done: Promise<void> = Promise.resolve();
   private partial = '';
+  /** What each live process last executed (for its exit event). */
+  private readonly programs = new Map<number, string>();
   private closing = false;
   private finished = false;
   /** The agent's command has started (its exec is the first line). */
@@ -67,7 +70,9 @@ export class ExecTracer {
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
       const r = parseExecLine(line);
+      const x = r === undefined ? parseExitLine(line) : undefined;
       if (r !== undefined) this.record(r);
+      else if (x !== undefined) this.exit(x);
       else if (/^end -?\d+$/.test(line)) this.finished = true;
       else if (line.trim() !== '') this.onFailure('exec log: a malformed line');
     }
@@ -77,11 +82,24 @@ export class ExecTracer {
     this.started = true;
     // personae's own helpers inside the sandbox (the hook command, the real shells) are not the agent's commands.
     if (r.path.startsWith(`${INSIDE.runDir}/`)) return;
+    this.programs.set(r.pid, r.argv[0] ?? r.path);
     this.emit({
       kind: 'exec',
       tool: r.argv[0] ?? r.path,
       target: formatArgv(r.argv),
       detail: { path: r.path, argv: [...r.argv], pid: r.pid, ppid: r.ppid ?? null, ...(r.truncated ? { truncated: true } : {}) },
+    });
+  }
+
+  private exit(x: ExitRecord): void {
+    const program = this.programs.get(x.pid);
+    if (program === undefined) return; // only personae's helpers ran in it
+    this.programs.delete(x.pid);
+    this.emit({
+      kind: 'exec.exit',
+      tool: program,
+      target: program,
+      detail: { pid: x.pid, code: x.code ?? null, signal: x.signal ?? null },
     });
   }
 

@@ -21,9 +21,17 @@
  * is answered EPERM.
  *
  * One line per exec that can succeed (the file exists, is a regular file and
- * is executable in the sandbox's view; PATH lookups that miss are left out):
+ * is executable in the sandbox's view; PATH lookups that miss are left out),
+ * and one when a process that executed something ends:
  *
  *   exec PID PPID HEXPATH HEXARG... [...]
+ *   exit PID CODE | exit PID sig SIGNAL | exit PID sig ?
+ *
+ * The exit status comes from exit_group, which the filter also stops (its
+ * argument is the status); a process killed by a signal never calls it, so
+ * each such process is also followed with a pidfd: one that ends without
+ * exit_group was killed, and the signal is read from /proc while it is a
+ * zombie ("sig ?" when its parent reaped it first, as it usually does).
  *
  * The last line, when CMD has ended, is "end STATUS" (its wait status): a log
  * without it means this process did not finish (it was killed).
@@ -44,12 +52,12 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -70,6 +78,9 @@
 #endif
 #ifndef __NR_execveat
 #error "personae-execlog: execveat unknown on this architecture"
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
 #endif
 
 #define MAX_ARG 4096
@@ -190,6 +201,89 @@ static long parent_of(pid_t pid) {
   return p == NULL ? -1 : strtol(p + 6, NULL, 10);
 }
 
+/* Thread-group id of a task (an exec or exit_group may come from any thread). */
+static pid_t tgid_of(pid_t tid) {
+  int fd = open_proc(tid, "status", O_RDONLY);
+  if (fd < 0) return tid;
+  char buf[4096];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return tid;
+  buf[n] = '\0';
+  char *p = strstr(buf, "\nTgid:");
+  return p == NULL ? tid : (pid_t)strtol(p + 7, NULL, 10);
+}
+
+/* Processes that executed something, followed until they end: pid -> pidfd (open addressing). */
+#define TRACK_SLOTS (1 << 16)
+#define TRACK_MAX (TRACK_SLOTS / 4 * 3)
+#define TOMBSTONE (-1)
+static struct {
+  pid_t pid;
+  int pidfd;
+} tracked[TRACK_SLOTS];
+static size_t tracked_used;
+static int epoll_fd = -1;
+
+enum { TAG_LISTEN = 1, TAG_NOTIF, TAG_SIGNAL, TAG_PIDFD };
+#define EV_DATA(tag, pid) (((uint64_t)(tag) << 32) | (uint32_t)(pid))
+
+static long track_find(pid_t pid) {
+  for (size_t k = 0, at = (size_t)pid % TRACK_SLOTS; k < TRACK_SLOTS; k++, at = (at + 1) % TRACK_SLOTS) {
+    if (tracked[at].pid == pid) return (long)at;
+    if (tracked[at].pid == 0) return -1;
+  }
+  return -1;
+}
+
+static void track(pid_t pid) {
+  if (track_find(pid) >= 0 || tracked_used >= TRACK_MAX) return;
+  int fd = (int)syscall(__NR_pidfd_open, pid, 0);
+  if (fd < 0) return;
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_DATA(TAG_PIDFD, pid)};
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    close(fd);
+    return;
+  }
+  size_t at = (size_t)pid % TRACK_SLOTS;
+  while (tracked[at].pid > 0) at = (at + 1) % TRACK_SLOTS;
+  if (tracked[at].pid == 0) tracked_used++;
+  tracked[at].pid = pid;
+  tracked[at].pidfd = fd;
+}
+
+static void untrack(long at) {
+  close(tracked[at].pidfd); /* also leaves the epoll set */
+  tracked[at].pid = TOMBSTONE;
+  tracked[at].pidfd = -1;
+}
+
+/* The status of a process that has ended (a zombie), from /proc/PID/stat's exit_code; -1 if gone. */
+static int zombie_status(pid_t pid) {
+  int fd = open_proc(pid, "stat", O_RDONLY);
+  if (fd < 0) return -1;
+  char buf[2048];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')');
+  if (p == NULL) return -1;
+  /* Fields after the command: state is field 3; exit_code is field 52. */
+  int field = 2;
+  for (p++; *p != '\0' && field < 52; p++)
+    if (*p == ' ') field++;
+  return *p == '\0' ? -1 : (int)strtol(p, NULL, 10);
+}
+
+static void log_exit(pid_t pid, int how, int value) {
+  char line[64];
+  int n = how == 0 ? snprintf(line, sizeof line, "exit %d %d\n", (int)pid, value)
+          : how == 1 ? snprintf(line, sizeof line, "exit %d sig %d\n", (int)pid, value)
+                     : snprintf(line, sizeof line, "exit %d sig ?\n", (int)pid);
+  write_all(line, (size_t)n);
+}
+
 static unsigned char str_buf[MAX_ARG + 1];
 static struct line line_buf;
 
@@ -214,7 +308,7 @@ static int describe(const struct seccomp_notif *req, struct line *l) {
   }
   l->len = 0;
   char head[64];
-  snprintf(head, sizeof head, "exec %d %ld ", (int)pid, parent_of(pid));
+  snprintf(head, sizeof head, "exec %d %ld ", (int)tgid_of(pid), parent_of(pid));
   put(l, head);
   put_hex(l, str_buf, (size_t)n);
   size_t total = 0;
@@ -238,10 +332,11 @@ static int describe(const struct seccomp_notif *req, struct line *l) {
   return 1;
 }
 
-static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size) {
+/* CONTINUE, or EPERM for an exec once the log cannot be written; an exit always continues. */
+static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size, int may_refuse) {
   memset(resp, 0, resp_size);
   resp->id = req->id;
-  if (log_broken) {
+  if (log_broken && may_refuse) {
     resp->error = -EPERM;
   } else {
     resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
@@ -249,6 +344,30 @@ static void answer(int notif, const struct seccomp_notif *req, struct seccomp_no
   /* ENOENT: the process was killed meanwhile; nothing to answer. */
   while (ioctl(notif, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno == EINTR) {
   }
+}
+
+/* One stopped exec or exit_group: record it, then let it go on. */
+static void handle(int notif, struct seccomp_notif *req, size_t req_size, struct seccomp_notif_resp *resp, size_t resp_size) {
+  memset(req, 0, req_size);
+  if (ioctl(notif, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return;
+  if (req->data.nr == __NR_exit_group) {
+    pid_t tgid = tgid_of((pid_t)req->pid);
+    long at = track_find(tgid);
+    if (at >= 0) {
+      log_exit(tgid, 0, (int)(req->data.args[0] & 0xff));
+      untrack(at);
+    }
+    answer(notif, req, resp, resp_size, 0);
+    return;
+  }
+  int log = describe(req, &line_buf);
+  /* Still the same stopped exec (not a reused pid of a killed one)? */
+  if (ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) log = 0;
+  if (log && !log_broken) {
+    write_all(line_buf.buf, line_buf.len);
+    track(tgid_of((pid_t)req->pid));
+  }
+  answer(notif, req, resp, resp_size, 1);
 }
 
 /* Accepts the one connection and receives the listener; returns it, -1 on failure, -2 when nobody connected yet. */
@@ -350,18 +469,20 @@ int main(int argc, char **argv) {
   struct seccomp_notif_resp *resp = calloc(1, resp_size);
   if (req == NULL || resp == NULL) die("calloc");
 
+  epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) die("epoll_create1");
+  struct epoll_event add = {.events = EPOLLIN, .data.u64 = EV_DATA(TAG_LISTEN, 0)};
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &add) != 0) die("epoll_ctl");
+  add.data.u64 = EV_DATA(TAG_SIGNAL, 0);
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sig_fd, &add) != 0) die("epoll_ctl");
+
   int notif = -1;
   int status = 0, exited = 0;
   struct timespec hup_deadline = {0};
   for (;;) {
-    struct pollfd fds[3] = {
-        {.fd = listen_fd, .events = POLLIN},
-        {.fd = notif, .events = POLLIN},
-        {.fd = sig_fd, .events = POLLIN},
-    };
     int timeout = -1;
     if (exited) {
-      /* The sandbox is gone; its last execs are answered, then the listener hangs up. Bounded. */
+      /* The sandbox is gone; its last execs and exits are answered, then the listener hangs up. Bounded. */
       if (notif < 0) break;
       struct timespec now;
       clock_gettime(CLOCK_MONOTONIC, &now);
@@ -369,40 +490,47 @@ int main(int argc, char **argv) {
       if (left <= 0) break;
       timeout = (int)left;
     }
-    int r = poll(fds, 3, timeout);
+    struct epoll_event evs[64];
+    int r = epoll_wait(epoll_fd, evs, 64, timeout);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) die("poll");
-    if (r == 0) continue;
-    if (fds[0].revents & POLLIN) {
-      int fd = receive_listener(listen_fd);
-      if (fd != -2) {
-        close(listen_fd);
+    if (r < 0) die("epoll_wait");
+    for (int k = 0; k < r; k++) {
+      int tag = (int)(evs[k].data.u64 >> 32);
+      pid_t pid = (pid_t)(uint32_t)evs[k].data.u64;
+      if (tag == TAG_LISTEN && listen_fd >= 0) {
+        int fd = receive_listener(listen_fd);
+        if (fd == -2) continue;
+        close(listen_fd); /* also leaves the epoll set */
         listen_fd = -1;
         unlink(sock_path);
-        notif = fd < 0 ? -1 : fd;
-      }
-    }
-    if (notif >= 0 && (fds[1].revents & POLLIN)) {
-      memset(req, 0, req_size);
-      if (ioctl(notif, SECCOMP_IOCTL_NOTIF_RECV, req) == 0) {
-        int log = describe(req, &line_buf);
-        /* Still the same stopped exec (not a reused pid of a killed one)? */
-        if (ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) log = 0;
-        if (log && !log_broken) write_all(line_buf.buf, line_buf.len);
-        answer(notif, req, resp, resp_size);
-      }
-    } else if (notif >= 0 && (fds[1].revents & (POLLHUP | POLLERR))) {
-      close(notif);
-      notif = -1;
-    }
-    if (fds[2].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
-      }
-      if (!exited && waitpid(child, &status, WNOHANG) == child) {
-        exited = 1;
-        clock_gettime(CLOCK_MONOTONIC, &hup_deadline);
-        hup_deadline.tv_sec += 2;
+        notif = fd;
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_DATA(TAG_NOTIF, 0)};
+        if (notif >= 0 && epoll_ctl(epoll_fd, EPOLL_CTL_ADD, notif, &ev) != 0) die("epoll_ctl");
+      } else if (tag == TAG_NOTIF && notif >= 0) {
+        if (evs[k].events & EPOLLIN) {
+          handle(notif, req, req_size, resp, resp_size);
+        } else if (evs[k].events & (EPOLLHUP | EPOLLERR)) {
+          close(notif);
+          notif = -1;
+        }
+      } else if (tag == TAG_PIDFD) {
+        /* Ended without exit_group: killed by a signal (or its last thread called exit). */
+        long at = track_find(pid);
+        if (at < 0) continue;
+        int st = zombie_status(pid);
+        if (st < 0) log_exit(pid, 2, 0);
+        else if (WIFSIGNALED(st)) log_exit(pid, 1, WTERMSIG(st));
+        else log_exit(pid, 0, WEXITSTATUS(st));
+        untrack(at);
+      } else if (tag == TAG_SIGNAL) {
+        struct signalfd_siginfo si;
+        while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        }
+        if (!exited && waitpid(child, &status, WNOHANG) == child) {
+          exited = 1;
+          clock_gettime(CLOCK_MONOTONIC, &hup_deadline);
+          hup_deadline.tv_sec += 2;
+        }
       }
     }
   }

@@ -23,7 +23,7 @@
  * ENOSYS; callers fall back to openat. Unknown architectures and the x32 ABI
  * are killed.
  *
- * With --exec-log the filter also answers execve and execveat with
+ * With --exec-log the filter also answers execve, execveat and exit_group with
  * SECCOMP_RET_USER_NOTIF: its listener goes over SOCK to personae-execlog,
  * outside the sandbox, which records each exec and lets it continue. The
  * command runs only once the logger has acknowledged; without a logger,
@@ -252,9 +252,10 @@ int main(int argc, char **argv) {
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 #endif
   if (logger >= 0) {
-    /* Every exec waits for the logger outside. */
-    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 1, 0);
-    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 0, 1);
+    /* Every exec, and every process exit (for its status), waits for the logger outside. */
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 2, 0);
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 1, 0);
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1);
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
   }
   for (size_t i = 0; i < N_DENIED; i++) {

@@ -90,6 +90,29 @@ for (const as of testUsers()) {
       expect(execs.some((e) => e.argv[0] === 'no-such-cmd-5150' || e.path.includes('nonexistent'))).toBe(false);
     });
 
+    it('records how each executed program ended: its exit code, or the signal that killed it', async () => {
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `sh -c 'exit 3'; bash -c 'kill -9 $$'; exit 5`]);
+      expect(r.code).toBe(5);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const events = await audit(h, ['--session', id]);
+      const execs = events.filter((e) => e.kind === 'exec').map((e) => e.detail as { argv: string[]; pid: number });
+      const exits = events.filter((e) => e.kind === 'exec.exit').map((e) => ({ tool: e.tool, ...(e.detail as { pid: number; code: number | null; signal: string | null }) }));
+      const pidOf = (argv0: string, n = 0): number | undefined => execs.filter((e) => e.argv[0] === argv0)[n]?.pid;
+      const outer = pidOf('sh', 0);
+      const inner = pidOf('sh', 1);
+      const killed = pidOf('bash');
+      expect(exits).toEqual(
+        expect.arrayContaining([
+          { tool: 'sh', pid: inner, code: 3, signal: null },
+          // Which signal shows only if the zombie is read before its parent reaps it.
+          { tool: 'bash', pid: killed, code: null, signal: expect.stringMatching(/^(SIGKILL|unknown)$/) as unknown },
+          { tool: 'sh', pid: outer, code: 5, signal: null },
+        ]),
+      );
+      expect([outer, inner, killed].every((p) => p !== undefined)).toBe(true);
+      expect(events.every((e) => e.persona === 'worker')).toBe(true);
+    });
+
     it('hides denied files and directories', async () => {
       const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `cat ${h.path('secret', 'canary.txt')}; cat ${h.path('loose-secret.txt')}; ls ${h.path('secret')}; cat ${h.dir}/home/personas/worker.yaml`]);
       expect(r.stdout).not.toContain('CANARY-DIR-5521');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseExecLine } from '../../sandbox/intercept/exec-trace.js';
+import { parseExecLine, parseExitLine } from '../../sandbox/intercept/exec-trace.js';
 
 const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 
@@ -38,5 +38,19 @@ describe('the exec log line', () => {
       }),
     );
     fc.assert(fc.property(fc.string(), (s) => void parseExecLine(s)));
+  });
+});
+
+describe('the exit line', () => {
+  it('decodes an exit code, a signal by name, and a signal that could not be read', () => {
+    expect(parseExitLine('exit 42 3\n')).toEqual({ pid: 42, code: 3, signal: undefined });
+    expect(parseExitLine('exit 42 sig 9')).toEqual({ pid: 42, code: undefined, signal: 'SIGKILL' });
+    expect(parseExitLine('exit 42 sig ?')).toEqual({ pid: 42, code: undefined, signal: 'unknown' });
+  });
+
+  it('rejects anything malformed', () => {
+    for (const bad of ['exit', 'exit 42', 'exit x 3', 'exit 0 3', 'exit 42 sig', 'exit 42 sig x', 'exit 42 ?', 'exit 42 3 4', `exec 1 2 ${hex('/x')}`]) {
+      expect(parseExitLine(bad), bad).toBeUndefined();
+    }
   });
 });
