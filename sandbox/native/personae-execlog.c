@@ -189,30 +189,29 @@ static int can_exec(pid_t pid, int is_at, int dirfd, const char *path, uint64_t 
   return ok;
 }
 
-static long parent_of(pid_t pid) {
-  int fd = open_proc(pid, "status", O_RDONLY);
-  if (fd < 0) return -1;
-  char buf[4096];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
+/* Reads /proc/PID/WHAT into buf (NUL-terminated); 0 when it cannot. */
+static int read_proc(pid_t pid, const char *what, char *buf, size_t size) {
+  int fd = open_proc(pid, what, O_RDONLY);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, size - 1);
   close(fd);
-  if (n <= 0) return -1;
+  if (n <= 0) return 0;
   buf[n] = '\0';
-  char *p = strstr(buf, "\nPPid:");
-  return p == NULL ? -1 : strtol(p + 6, NULL, 10);
+  return 1;
 }
 
-/* Thread-group id of a task (an exec or exit_group may come from any thread). */
-static pid_t tgid_of(pid_t tid) {
-  int fd = open_proc(tid, "status", O_RDONLY);
-  if (fd < 0) return tid;
+/* A numeric field of /proc/PID/status ("\nPPid:"), or `otherwise`. */
+static long status_field(pid_t pid, const char *key, long otherwise) {
   char buf[4096];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return tid;
-  buf[n] = '\0';
-  char *p = strstr(buf, "\nTgid:");
-  return p == NULL ? tid : (pid_t)strtol(p + 7, NULL, 10);
+  if (!read_proc(pid, "status", buf, sizeof buf)) return otherwise;
+  char *p = strstr(buf, key);
+  return p == NULL ? otherwise : strtol(p + strlen(key), NULL, 10);
 }
+
+static long parent_of(pid_t pid) { return status_field(pid, "\nPPid:", -1); }
+
+/* Thread-group id of a task (an exec or exit_group may come from any thread). */
+static pid_t tgid_of(pid_t tid) { return (pid_t)status_field(tid, "\nTgid:", tid); }
 
 /* Processes that executed something, followed until they end: pid -> pidfd (open addressing). */
 #define TRACK_SLOTS (1 << 16)
@@ -260,13 +259,8 @@ static void untrack(long at) {
 
 /* The status of a process that has ended (a zombie), from /proc/PID/stat's exit_code; -1 if gone. */
 static int zombie_status(pid_t pid) {
-  int fd = open_proc(pid, "stat", O_RDONLY);
-  if (fd < 0) return -1;
   char buf[2048];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  buf[n] = '\0';
+  if (!read_proc(pid, "stat", buf, sizeof buf)) return -1;
   char *p = strrchr(buf, ')');
   if (p == NULL) return -1;
   /* Fields after the command: state is field 3; exit_code is field 52. */
