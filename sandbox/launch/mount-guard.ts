@@ -4,11 +4,12 @@
 // creates a denied path that did not exist when the sandbox started, the
 // sandbox would see the new one. Each protected path's parent directory is
 // watched on the host (inotify); when the path appears or its identity
-// (device and inode) changes, personae-remount mounts over it again inside
-// the running sandbox. A failure to do so is reported (the session then
-// fails closed). This narrows the window to the few milliseconds between
-// the host's change and the new mount; it does not make it zero.
-import { spawn } from 'node:child_process';
+// (device and inode) changes, personae-remount, which has joined the
+// sandbox's mount namespace once and waits for requests, mounts over it
+// again inside the running sandbox. A failure to do so is reported (the
+// session then fails closed). This narrows the window between the host's
+// change and the new mount to about a millisecond; it does not make it zero.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 
@@ -66,6 +67,7 @@ function nearestDir(p: string): string {
 export class MountGuard {
   private readonly watched: Watched[] = [];
   private closed = false;
+  private remounter: Remounter | undefined;
 
   constructor(private readonly o: MountGuardOptions) {}
 
@@ -78,14 +80,22 @@ export class MountGuard {
     }
   }
 
-  /** Checks every path now (once the sandbox runs: anything changed before its pid was known). */
+  /** Starts the helper and checks every path now (once the sandbox runs: anything changed before its pid was known). */
   checkAll(): void {
+    const pid = this.o.pid();
+    if (pid !== undefined && this.watched.length > 0) this.helper(pid);
     for (const w of this.watched) void this.check(w);
   }
 
   close(): void {
     this.closed = true;
     for (const w of this.watched) w.watcher?.close();
+    this.remounter?.close();
+  }
+
+  private helper(pid: number): Remounter {
+    this.remounter ??= new Remounter(this.o.remount, pid, this.o.emptyInside);
+    return this.remounter;
   }
 
   private arm(w: Watched): void {
@@ -131,8 +141,7 @@ export class MountGuard {
       action = w.guard.action;
     }
     w.busy = true;
-    const args = [String(pid), action, w.guard.path, ...(action === 'file' ? [this.o.emptyInside] : [])];
-    const r = await run(this.o.remount, args);
+    const r = await this.helper(pid).request(action, w.guard.path);
     w.busy = false;
     if (this.closed) return;
     // 3: not there (or not that type) inside the sandbox: nothing to hide.
@@ -146,21 +155,48 @@ export class MountGuard {
   }
 }
 
-function run(program: string, args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+/** personae-remount, joined to the sandbox's mount namespace: one request at a time, answered in order. */
+class Remounter {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly waiting: Array<(r: { code: number | null; stderr: string }) => void> = [];
+  private buffered = '';
+  private gone: string | undefined;
+
+  constructor(program: string, pid: number, emptyInside: string) {
+    this.child = spawn(program, [String(pid), emptyInside], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < 4096) stderr += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: null, stderr: e.message });
+    this.child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      this.buffered += d;
+      let nl: number;
+      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        const [code, ...message] = line.split(' ');
+        this.waiting.shift()?.({ code: Number(code), stderr: message.join(' ') });
+      }
     });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
+    const end = (why: string): void => {
+      this.gone ??= stderr.trim() || why;
+      for (const w of this.waiting.splice(0)) w({ code: null, stderr: this.gone });
+    };
+    this.child.on('error', (e) => end(e.message));
+    this.child.on('close', (code) => end(`the remount helper exited (${String(code)})`));
+    this.child.stdin.on('error', () => undefined); // reported through 'close'
+  }
+
+  request(action: GuardAction, target: string): Promise<{ code: number | null; stderr: string }> {
+    if (this.gone !== undefined) return Promise.resolve({ code: null, stderr: this.gone });
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin.write(`${action}\0${target}\0`);
     });
-  });
+  }
+
+  close(): void {
+    this.gone ??= 'closed';
+    this.child.stdin.end();
+  }
 }
