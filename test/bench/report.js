@@ -135,6 +135,13 @@ export function renderMarkdown(results, current, baseline) {
     ]));
   }
 
+  const R = s.rehide;
+  if (R?.windows) {
+    out.push('', `### 8. Re-hiding (a denied file the host renames a new file over, ${R.rounds} times, while a reader inside polls it in a tight loop)`, '');
+    out.push(table(['replacements', 'new content readable at all', 'window median', 'window p90', 'window max', 'reads inside'], [[R.rounds, `${R.visibleRounds} times`, ms(R.windows.median, 3), ms(R.windows.p90, 3), ms(R.maxMs, 3), R.reads]]));
+    out.push('', 'No peer re-hides: in srt, as in bare bwrap, the new file stays readable until the session ends. A figure, not a ratio.');
+  }
+
   out.push('', '### Ratios (a ratio more than 20% worse than the baseline fails `npm run bench`)', '');
   out.push(`Baseline: \`test/bench/baseline.json\`${baseline ? `, recorded ${baseline.recorded.slice(0, 10)}` : ' (created by this run)'}.`, '');
   if (results.remeasured && Object.keys(results.remeasured).length > 0) {
