@@ -154,9 +154,12 @@ static int open_proc(pid_t pid, const char *what, int flags) {
 }
 
 /*
- * 1 when path names an executable regular file in the target's view (its root,
- * its cwd or dirfd), 0 when it does not, 1 when that cannot be told (log rather
- * than miss).
+ * 0 only when the exec is sure to fail because its file is not there or not
+ * an executable regular file; 1 otherwise (log rather than miss). Absolute
+ * paths are resolved in the target's own root (RESOLVE_IN_ROOT on
+ * /proc/PID/root: its mounts, its symlinks). A relative path is always logged:
+ * resolving it from here could follow a symlink to something only the sandbox
+ * sees and wrongly find nothing.
  */
 static int can_exec(pid_t pid, int is_at, int dirfd, const char *path, uint64_t flags) {
   int fd;
@@ -165,6 +168,7 @@ static int can_exec(pid_t pid, int is_at, int dirfd, const char *path, uint64_t 
     char what[32];
     snprintf(what, sizeof what, "fd/%d", dirfd);
     fd = open_proc(pid, what, O_PATH);
+    if (fd < 0) return 1;
   } else if (path[0] == '/') {
     int root = open_proc(pid, "root", O_PATH | O_DIRECTORY);
     if (root < 0) return 1;
@@ -172,19 +176,12 @@ static int can_exec(pid_t pid, int is_at, int dirfd, const char *path, uint64_t 
     fd = (int)syscall(__NR_openat2, root, path, &how, sizeof how);
     int e = errno;
     close(root);
-    if (fd < 0 && e == ENOSYS) return 1;
+    if (fd < 0) return e == ENOENT || e == ENOTDIR ? 0 : 1;
   } else {
-    char what[32];
-    if (is_at && dirfd != AT_FDCWD) snprintf(what, sizeof what, "fd/%d", dirfd);
-    else snprintf(what, sizeof what, "cwd");
-    int base = open_proc(pid, what, O_PATH | O_DIRECTORY);
-    if (base < 0) return 1;
-    fd = openat(base, path, O_PATH | O_CLOEXEC);
-    close(base);
+    return 1;
   }
-  if (fd < 0) return 0;
   struct stat st;
-  int ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0;
+  int ok = fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0);
   close(fd);
   return ok;
 }

@@ -90,6 +90,17 @@ for (const as of testUsers()) {
       expect(execs.some((e) => e.argv[0] === 'no-such-cmd-5150' || e.path.includes('nonexistent'))).toBe(false);
     });
 
+    it('an exec cannot hide from the log behind a path only the sandbox can resolve', async () => {
+      // /tmp is the sandbox's own: a program there, reached through a relative symlink and
+      // through an absolute path, exists only in the sandbox's view.
+      const script = `cp /usr/bin/true /tmp/hidden-true-6621; ln -sf /tmp/hidden-true-6621 ./via-link-6621; ./via-link-6621; /tmp/hidden-true-6621; rm -f ./via-link-6621`;
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', script]);
+      expect(r.code).toBe(0);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const execs = (await audit(h, ['--session', id, '--kind', 'exec'])).map((e) => (e.detail as { path: string }).path);
+      expect(execs).toEqual(expect.arrayContaining(['./via-link-6621', '/tmp/hidden-true-6621']));
+    });
+
     it('records how each executed program ended: its exit code, or the signal that killed it', async () => {
       const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `sh -c 'exit 3'; bash -c 'kill -9 $$'; exit 5`]);
       expect(r.code).toBe(5);
