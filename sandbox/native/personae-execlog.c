@@ -20,9 +20,10 @@
  * execve fails with ENOSYS; if the log cannot be written, every later execve
  * is answered EPERM.
  *
- * One line per exec that can succeed (the file exists, is a regular file and
- * is executable in the sandbox's view; PATH lookups that miss are left out),
- * and one when a process that executed something ends:
+ * One line per exec let through, and one when a process that executed
+ * something ends. An exec of an absolute path that does not exist in the
+ * sandbox's view (PATH lookups that miss) is answered ENOENT here, as the
+ * kernel would, and leaves no line; nothing runs without its line:
  *
  *   exec PID PPID HEXPATH HEXARG... [...]
  *   exit PID CODE | exit PID sig SIGNAL | exit PID sig ?
@@ -154,36 +155,24 @@ static int open_proc(pid_t pid, const char *what, int flags) {
 }
 
 /*
- * 0 only when the exec is sure to fail because its file is not there or not
- * an executable regular file; 1 otherwise (log rather than miss). Absolute
- * paths are resolved in the target's own root (RESOLVE_IN_ROOT on
- * /proc/PID/root: its mounts, its symlinks). A relative path is always logged:
- * resolving it from here could follow a symlink to something only the sandbox
- * sees and wrongly find nothing.
+ * ENOENT or ENOTDIR when an absolute path does not lead to a file in the
+ * target's own root (RESOLVE_IN_ROOT on /proc/PID/root: its mounts, its
+ * symlinks), which is what the kernel would answer; 0 otherwise. The caller
+ * answers the exec with that error itself rather than let it go unlogged:
+ * a file created between this look and the kernel's cannot slip through.
+ * (PATH lookups that miss then leave no line.) Relative paths, fd execs and
+ * anything this cannot tell are logged and let through.
  */
-static int can_exec(pid_t pid, int is_at, int dirfd, const char *path, uint64_t flags) {
-  int fd;
-  if (path[0] == '\0') {
-    if (!is_at || !(flags & AT_EMPTY_PATH)) return 0;
-    char what[32];
-    snprintf(what, sizeof what, "fd/%d", dirfd);
-    fd = open_proc(pid, what, O_PATH);
-    if (fd < 0) return 1;
-  } else if (path[0] == '/') {
-    int root = open_proc(pid, "root", O_PATH | O_DIRECTORY);
-    if (root < 0) return 1;
-    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
-    fd = (int)syscall(__NR_openat2, root, path, &how, sizeof how);
-    int e = errno;
-    close(root);
-    if (fd < 0) return e == ENOENT || e == ENOTDIR ? 0 : 1;
-  } else {
-    return 1;
-  }
-  struct stat st;
-  int ok = fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0);
-  close(fd);
-  return ok;
+static int missing(pid_t pid, const char *path) {
+  if (path[0] != '/') return 0;
+  int root = open_proc(pid, "root", O_PATH | O_DIRECTORY);
+  if (root < 0) return 0;
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+  int fd = (int)syscall(__NR_openat2, root, path, &how, sizeof how);
+  int e = errno;
+  close(root);
+  if (fd >= 0) close(fd);
+  return fd < 0 && (e == ENOENT || e == ENOTDIR) ? e : 0;
 }
 
 /* Reads /proc/PID/WHAT into buf (NUL-terminated); 0 when it cannot. */
@@ -278,24 +267,30 @@ static void log_exit(pid_t pid, int how, int value) {
 static unsigned char str_buf[MAX_ARG + 1];
 static struct line line_buf;
 
-/* Builds the line for one stopped exec; returns 0 when it is not worth logging. */
+/*
+ * Builds the line for one stopped exec and returns 0 (log it, let it run), or
+ * the error to answer it with instead, unlogged: the kernel's own answer for
+ * a missing file or an unreadable path, EPERM when its memory cannot be read
+ * (nothing runs unrecorded).
+ */
 static int describe(const struct seccomp_notif *req, struct line *l) {
   pid_t pid = (pid_t)req->pid;
   int is_at = req->data.nr == __NR_execveat;
   uint64_t path_addr = is_at ? req->data.args[1] : req->data.args[0];
   uint64_t argv_addr = is_at ? req->data.args[2] : req->data.args[1];
   int mem = open_proc(pid, "mem", O_RDONLY);
-  if (mem < 0) return 0;
+  if (mem < 0) return EPERM;
   int cut;
   ssize_t n = read_str(mem, path_addr, str_buf, MAX_ARG, &cut);
   if (n < 0) {
     close(mem);
-    return 0;
+    return EFAULT;
   }
   str_buf[n] = '\0';
-  if (!can_exec(pid, is_at, (int)req->data.args[0], (const char *)str_buf, is_at ? req->data.args[4] : 0)) {
+  int gone = cut ? 0 : missing(pid, (const char *)str_buf);
+  if (gone != 0) {
     close(mem);
-    return 0;
+    return gone;
   }
   l->len = 0;
   char head[64];
@@ -320,15 +315,15 @@ static int describe(const struct seccomp_notif *req, struct line *l) {
   }
   put(l, "\n");
   close(mem);
-  return 1;
+  return 0;
 }
 
-/* CONTINUE, or EPERM for an exec once the log cannot be written; an exit always continues. */
-static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size, int may_refuse) {
+/* CONTINUE, or `error` (EPERM for an exec once the log cannot be written); an exit always continues. */
+static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size, int error) {
   memset(resp, 0, resp_size);
   resp->id = req->id;
-  if (log_broken && may_refuse) {
-    resp->error = -EPERM;
+  if (error != 0) {
+    resp->error = -error;
   } else {
     resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   }
@@ -351,14 +346,15 @@ static void handle(int notif, struct seccomp_notif *req, size_t req_size, struct
     answer(notif, req, resp, resp_size, 0);
     return;
   }
-  int log = describe(req, &line_buf);
-  /* Still the same stopped exec (not a reused pid of a killed one)? */
-  if (ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) log = 0;
-  if (log && !log_broken) {
+  /* An exec: */
+  int error = describe(req, &line_buf);
+  /* Still the same stopped exec (not a reused pid of a killed one)? Otherwise nothing to log or answer. */
+  if (ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) return;
+  if (error == 0 && !log_broken) {
     write_all(line_buf.buf, line_buf.len);
     track(tgid_of((pid_t)req->pid));
   }
-  answer(notif, req, resp, resp_size, 1);
+  answer(notif, req, resp, resp_size, error != 0 ? error : log_broken ? EPERM : 0);
 }
 
 /* Accepts the one connection and receives the listener; returns it, -1 on failure, -2 when nobody connected yet. */

@@ -101,6 +101,39 @@ for (const as of testUsers()) {
       expect(execs).toEqual(expect.arrayContaining(['./via-link-6621', '/tmp/hidden-true-6621']));
     });
 
+    it('an exec cannot slip between the look of the logger and that of the kernel: every run that happened is logged', async () => {
+      // One thread keeps creating and removing a program while the main one keeps executing it.
+      const py = [
+        'import os, threading',
+        'p = "/tmp/racer-7781"',
+        'src = open("/usr/bin/true", "rb").read()',
+        'stop = False',
+        'def flip():',
+        '    while not stop:',
+        '        with open(p + ".tmp", "wb") as f: f.write(src)',
+        '        os.chmod(p + ".tmp", 0o755); os.rename(p + ".tmp", p)',
+        '        os.unlink(p)',
+        't = threading.Thread(target=flip); t.start()',
+        'ok = 0',
+        'for i in range(300):',
+        '    pid = os.fork()',
+        '    if pid == 0:',
+        '        try: os.execv(p, [p])',
+        '        except OSError: os._exit(127)',
+        '    _, st = os.waitpid(pid, 0)',
+        '    ok += os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0',
+        'stop = True; t.join()',
+        'print("ran", ok)',
+      ].join('\n');
+      const r = await cli(h, ['run', 'worker', '--', 'python3', '-c', py], { timeoutMs: 60_000 });
+      expect(r.code).toBe(0);
+      const ran = Number(/ran (\d+)/.exec(r.stdout)?.[1]);
+      expect(ran).toBeGreaterThan(0);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const logged = (await audit(h, ['--session', id, '--kind', 'exec'])).filter((e) => (e.detail as { path: string }).path === '/tmp/racer-7781');
+      expect(logged.length).toBeGreaterThanOrEqual(ran);
+    }, 90_000);
+
     it('records how each executed program ended: its exit code, or the signal that killed it', async () => {
       const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `sh -c 'exit 3'; bash -c 'kill -9 $$'; exit 5`]);
       expect(r.code).toBe(5);
