@@ -154,25 +154,35 @@ static int open_proc(pid_t pid, const char *what, int flags) {
   return open(p, flags | O_CLOEXEC);
 }
 
+/* openat2 under the target's root; returns 0 when the path opens, else the errno. */
+static int look(int root, const char *path, unsigned long long resolve) {
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = resolve};
+  int fd = (int)syscall(__NR_openat2, root, path, &how, sizeof how);
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
 /*
  * ENOENT or ENOTDIR when an absolute path does not lead to a file in the
  * target's own root (RESOLVE_IN_ROOT on /proc/PID/root: its mounts, its
  * symlinks), which is what the kernel would answer; 0 otherwise. The caller
  * answers the exec with that error itself rather than let it go unlogged:
  * a file created between this look and the kernel's cannot slip through.
- * (PATH lookups that miss then leave no line.) Relative paths, fd execs and
- * anything this cannot tell are logged and let through.
+ * (PATH lookups that miss then leave no line.) Under /proc and /dev a path
+ * can mean something else for the target than for this process (/proc/self,
+ * /dev/fd/N): those, relative paths, fd execs and anything this cannot tell
+ * are logged and let through. (A symlink elsewhere pointing into /proc/self
+ * would make a miss here that the kernel would not make: that exec is
+ * refused, never let through unlogged.)
  */
 static int missing(pid_t pid, const char *path) {
-  if (path[0] != '/') return 0;
+  if (path[0] != '/' || strncmp(path, "/proc/", 6) == 0 || strncmp(path, "/dev/", 5) == 0) return 0;
   int root = open_proc(pid, "root", O_PATH | O_DIRECTORY);
   if (root < 0) return 0;
-  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
-  int fd = (int)syscall(__NR_openat2, root, path, &how, sizeof how);
-  int e = errno;
+  int e = look(root, path, RESOLVE_IN_ROOT);
   close(root);
-  if (fd >= 0) close(fd);
-  return fd < 0 && (e == ENOENT || e == ENOTDIR) ? e : 0;
+  return e == ENOENT || e == ENOTDIR ? e : 0;
 }
 
 /* Reads /proc/PID/WHAT into buf (NUL-terminated); 0 when it cannot. */
@@ -287,7 +297,15 @@ static int describe(const struct seccomp_notif *req, struct line *l) {
     return EFAULT;
   }
   str_buf[n] = '\0';
-  int gone = cut ? 0 : missing(pid, (const char *)str_buf);
+  if (n == 0 && is_at && (req->data.args[4] & AT_EMPTY_PATH)) {
+    /* fexecve: the path is that of the open file (as this process sees it). */
+    char fdlink[48];
+    snprintf(fdlink, sizeof fdlink, "/proc/%d/fd/%d", (int)pid, (int)req->data.args[0]);
+    ssize_t k = readlink(fdlink, (char *)str_buf, MAX_ARG);
+    n = k > 0 ? k : 0;
+    str_buf[n] = '\0';
+  }
+  int gone = cut || (is_at && req->data.args[0] != (uint64_t)(int64_t)AT_FDCWD) ? 0 : missing(pid, (const char *)str_buf);
   if (gone != 0) {
     close(mem);
     return gone;

@@ -74,19 +74,23 @@ for (const as of testUsers()) {
         'fd = os.open("/usr/bin/echo", os.O_RDONLY)',
         'os.execve(fd, ["echo", "via-fd-4417"], {})',
       ].join('\n');
-      const script = `PATH=/nonexistent-1:/nonexistent-2:$PATH; env printf '%s\\n' "a b" 'c"d'; no-such-cmd-5150 2>/dev/null; python3 -c '${py}'`;
+      // Paths that mean something else for the logger than for the sandbox (/proc/self, /dev/fd) still run, and are logged.
+      const own = `python3 -c 'import os; os.execv("/proc/self/exe", ["python3", "-c", "print(7)"])'; exec 3</usr/bin/true; /dev/fd/3`;
+      const script = `${own}; PATH=/nonexistent-1:/nonexistent-2:$PATH; env printf '%s\\n' "a b" 'c"d'; no-such-cmd-5150 2>/dev/null; python3 -c '${py}'`;
       const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', script]);
       expect(r.code).toBe(0);
-      expect(r.stdout).toBe('a b\nc"d\nvia-fd-4417\n');
+      expect(r.stdout).toBe('7\na b\nc"d\nvia-fd-4417\n');
       const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
-      const execs = (await audit(h, ['--session', id, '--kind', 'exec'])).map((e) => e.detail as { argv: string[]; path: string; pid: number; ppid: number });
+      const all = (await audit(h, ['--session', id, '--kind', 'exec'])).map((e) => e.detail as { argv: string[]; path: string; pid: number; ppid: number });
+      expect(all.slice(1, 4).map((e) => e.path)).toEqual(['/usr/bin/python3', '/proc/self/exe', '/dev/fd/3']);
+      const execs = [all[0], ...all.slice(4)] as typeof all;
       expect(execs.map((e) => e.argv[0])).toEqual(['sh', 'env', 'printf', 'python3', 'echo']);
       const [sh, env, printf, python, echo] = execs;
       expect(env?.ppid).toBe(sh?.pid);
       expect(printf?.pid).toBe(env?.pid);
       expect(printf?.argv).toEqual(['printf', '%s\\n', 'a b', 'c"d']);
       expect(python?.ppid).toBe(sh?.pid);
-      expect(echo).toMatchObject({ pid: python?.pid, argv: ['echo', 'via-fd-4417'] });
+      expect(echo).toMatchObject({ pid: python?.pid, path: '/usr/bin/echo', argv: ['echo', 'via-fd-4417'] });
       expect(execs.some((e) => e.argv[0] === 'no-such-cmd-5150' || e.path.includes('nonexistent'))).toBe(false);
     });
 
