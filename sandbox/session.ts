@@ -153,6 +153,7 @@ export class Session {
     try {
       await session.launch(tools);
     } catch (err) {
+      session.proc?.kill('SIGKILL'); // a sandbox spawned before the failure never got its "go"
       await session.cleanup();
       throw err;
     }
@@ -287,13 +288,15 @@ export class Session {
     };
     mark('tracer ready');
     const plan = planLaunch(req);
+    // The sandbox sets itself up (mounts, bridges) while the supervisor finishes its own start;
+    // the command inside waits for the "go" below (the exec logger holds it).
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
+    await tracer.start();
+    mark('spawned');
     const watcher: FsWatcher = await watching;
     this.watcher = watcher;
     await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, 2000).unref())]);
     mark('watcher ready');
-    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
-    await tracer.start();
-    mark('spawned');
     this.emit({
       kind: 'session.start',
       target: o.command.join(' '),
@@ -322,7 +325,8 @@ export class Session {
     });
     this.cleanups.push(() => control.close());
     await adapterPlan.started?.(this);
-
+    // Go: every write is watched and the session can be stopped; the agent's command may start.
+    this.proc.kill('SIGUSR1');
     mark('control ready');
     void this.findNamespace().then(() => this.guard?.checkAll());
     this.armLimits();

@@ -195,7 +195,8 @@ export function bwrapArgs(req: LaunchRequest): string[] {
 /** The full host command: the exec logger around bwrap around the init script. */
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   if (req.command.length === 0) throw new Error('no command to run');
-  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, '--'];
+  // --wait-go: the command starts only once the supervisor sends SIGUSR1 (its watcher and control socket are ready).
+  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, '--wait-go', '--'];
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',

@@ -2,7 +2,7 @@
  * personae-execlog: records, from outside the sandbox, every program the
  * agent executes, and runs the sandbox as its child.
  *
- *   personae-execlog --listen SOCK --out FIFO -- CMD [ARGS...]
+ *   personae-execlog --listen SOCK --out FIFO [--wait-go] -- CMD [ARGS...]
  *
  * CMD is bwrap. Inside it, personae-seccomp installs the syscall filter with
  * execve and execveat answered by SECCOMP_RET_USER_NOTIF, connects to SOCK
@@ -43,6 +43,12 @@
  * 64 KiB in all). A multi-threaded program could change its argv between
  * this read and the kernel's (as under strace): the log shows what was asked
  * for when the exec was stopped.
+ *
+ * With --wait-go the acknowledgement that lets the agent's command start waits
+ * for SIGUSR1 from the supervisor (blocked since before this process started,
+ * so it cannot arrive too early): the sandbox sets itself up while the
+ * supervisor finishes its own start (file watcher, control socket), and the
+ * command starts only once both are ready.
  *
  * Being CMD's parent also makes this process an ancestor of everything in the
  * sandbox, which Yama's ptrace_scope=1 requires for reading /proc/PID/mem.
@@ -375,8 +381,8 @@ static void handle(int notif, struct seccomp_notif *req, size_t req_size, struct
   answer(notif, req, resp, resp_size, error != 0 ? error : log_broken ? EPERM : 0);
 }
 
-/* Accepts the one connection and receives the listener; returns it, -1 on failure, -2 when nobody connected yet. */
-static int receive_listener(int listen_fd) {
+/* Accepts the one connection and receives the listener; returns it (and the connection, to acknowledge), -1 on failure, -2 when nobody connected yet. */
+static int receive_listener(int listen_fd, int *conn_out) {
   int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
   if (conn < 0) return errno == EAGAIN || errno == EINTR || errno == ECONNABORTED ? -2 : -1;
   struct timeval tv = {.tv_sec = 5};
@@ -393,28 +399,39 @@ static int receive_listener(int listen_fd) {
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) memcpy(&fd, CMSG_DATA(c), sizeof fd);
   }
-  /* The acknowledgement: personae-seccomp runs the command only after it. */
-  if (fd >= 0 && write(conn, "k", 1) != 1) {
-    close(fd);
-    fd = -1;
+  if (fd < 0) {
+    close(conn);
+    return -1;
   }
-  close(conn);
+  *conn_out = conn;
   return fd;
+}
+
+/* The acknowledgement: personae-seccomp runs the command only after it. */
+static void acknowledge(int *conn) {
+  if (*conn < 0) return;
+  if (write(*conn, "k", 1) != 1) {
+    /* personae-seccomp is gone or gave up: it refuses to run the command. */
+  }
+  close(*conn);
+  *conn = -1;
 }
 
 int main(int argc, char **argv) {
   const char *sock_path = NULL, *out_path = NULL;
+  int go = 1;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) sock_path = argv[++i];
     else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
+    else if (strcmp(argv[i], "--wait-go") == 0) go = 0;
     else if (strcmp(argv[i], "--") == 0) {
       i++;
       break;
     } else break;
   }
   if (sock_path == NULL || out_path == NULL || i >= argc) {
-    fprintf(stderr, "usage: personae-execlog --listen SOCK --out FIFO -- CMD [ARGS...]\n");
+    fprintf(stderr, "usage: personae-execlog --listen SOCK --out FIFO [--wait-go] -- CMD [ARGS...]\n");
     return 64;
   }
   /*
@@ -442,6 +459,7 @@ int main(int argc, char **argv) {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
+  sigaddset(&chld, SIGUSR1);
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sig_fd < 0) die("signalfd");
@@ -481,7 +499,7 @@ int main(int argc, char **argv) {
   add.data.u64 = EV_DATA(TAG_SIGNAL, 0);
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sig_fd, &add) != 0) die("epoll_ctl");
 
-  int notif = -1;
+  int notif = -1, pending_ack = -1;
   int status = 0, exited = 0;
   struct timespec hup_deadline = {0};
   for (;;) {
@@ -503,8 +521,9 @@ int main(int argc, char **argv) {
       int tag = (int)(evs[k].data.u64 >> 32);
       pid_t pid = (pid_t)(uint32_t)evs[k].data.u64;
       if (tag == TAG_LISTEN && listen_fd >= 0) {
-        int fd = receive_listener(listen_fd);
+        int fd = receive_listener(listen_fd, &pending_ack);
         if (fd == -2) continue;
+        if (go) acknowledge(&pending_ack);
         close(listen_fd); /* also leaves the epoll set */
         listen_fd = -1;
         unlink(sock_path);
@@ -530,6 +549,10 @@ int main(int argc, char **argv) {
       } else if (tag == TAG_SIGNAL) {
         struct signalfd_siginfo si;
         while (read(sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+          if (si.ssi_signo == SIGUSR1) {
+            go = 1;
+            acknowledge(&pending_ack);
+          }
         }
         if (!exited && waitpid(child, &status, WNOHANG) == child) {
           exited = 1;

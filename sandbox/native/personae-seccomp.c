@@ -173,6 +173,11 @@ static int die_with_parent(int argc, char **argv) {
     return 70;
   }
   if ((long)getppid() != expected) return 70; /* the parent is already gone */
+  /* The supervisor's "go" (SIGUSR1, for the exec logger's --wait-go) must wait until the logger listens for it. */
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, NULL);
   int cmd = 3;
   if (argc >= 6 && strcmp(argv[3], "--fifo") == 0) {
     if (mkfifo(argv[4], 0600) != 0) {
@@ -217,7 +222,7 @@ static void hand_over(int conn, int listener) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &listener, sizeof listener);
-  struct timeval tv = {.tv_sec = 10};
+  struct timeval tv = {.tv_sec = 30};
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char ack = 0;
   if (sendmsg(conn, &msg, 0) != 1 || read(conn, &ack, 1) != 1 || ack != 'k') {
