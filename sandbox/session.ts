@@ -1,8 +1,9 @@
-// Session lifecycle: preflight, start (proxy, tracer, watcher, sandbox),
-// limits, stop (the whole tree, verified), end. One object per session;
+// Session lifecycle: preflight, start (proxy, broker, exec log, sandbox),
+// limits, stop (the whole tree, verified), end. Its filesystem side (grants,
+// watcher, re-hiding, end-of-session sweep) is session-fs.ts. One object per session;
 // everything it owns is closed when it ends.
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../personas/schema.js';
 import { parseDuration } from '../personas/schema.js';
@@ -10,20 +11,16 @@ import type { AgentInfo, EmitEvent, EventInput, SessionLabels } from './audit/ev
 import { createRedactor } from './audit/redact.js';
 import type { AuditStore } from './audit/store.js';
 import { ExecTracer } from './intercept/exec-tracer.js';
-import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
 import { findHostTools } from './launch/host-tools.js';
 import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
 import { watchBridges, type Bridge } from './launch/bridge-watch.js';
-import { MountGuard } from './launch/mount-guard.js';
-import { INSIDE, pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
-import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
-import { sandboxedGitDiff } from './intercept/git-diff.js';
-import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
+import { INSIDE, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
 import type { AgentAdapter } from './intercept/adapter.js';
 import { startControlServer, type ControlServer } from './session-control.js';
+import { SessionFilesystem } from './session-fs.js';
 import { Approvals } from './intercept/approvals.js';
 import { startBroker } from './intercept/broker.js';
 import { HookHandler } from './intercept/hook-handler.js';
@@ -71,23 +68,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** Moves a file out of the workspace into personae's quarantine; returns where it went. */
-function quarantinePath(p: string, dir: string): string | undefined {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const dest = path.join(dir, `${Date.now()}-${path.basename(p)}`);
-    try {
-      renameSync(p, dest);
-    } catch {
-      cpSync(p, dest, { recursive: true });
-      rmSync(p, { recursive: true, force: true });
-    }
-    return dest;
-  } catch {
-    return undefined;
-  }
-}
-
 export class Session {
   readonly id: string;
   readonly labels: SessionLabels;
@@ -98,19 +78,13 @@ export class Session {
   private init: number | undefined;
   /** Bridges die with the sandbox at its end: the watch stops first. */
   private stopBridgeWatch: () => void = () => undefined;
-  private guard: MountGuard | undefined;
+  private files: SessionFilesystem | undefined;
   private failure: string | undefined;
   private stopping: Promise<StopResult> | undefined;
   private endReason: EndReason = 'exit';
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private resolveEnd!: (end: SessionEnd) => void;
   private stopResult: StopResult | undefined;
-  private watcher: FsWatcher | undefined;
-  private tools: HostTools | undefined;
-  private fsPrep: PreparedFilesystem | undefined;
-  private hiddenDirs: readonly string[] = [];
-  /** Files the session wrote or deleted (for the diffs at its end). */
-  private readonly changed = new Set<string>();
   approvals!: Approvals;
   hooks: HookHandler | undefined;
   /** Telemetry exports (OTLP/HTTP JSON) from the agent, for adapters that cross-check hooks. */
@@ -129,7 +103,7 @@ export class Session {
     this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
     const redact = createRedactor(options.credentials);
     this.emit = (input: EventInput) => {
-      if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
+      this.files?.note(input);
       options.store.append(this.labels, redact(input));
     };
     this.ended = new Promise((resolve) => {
@@ -174,46 +148,21 @@ export class Session {
     writeFileSync(emptyFile, '', { mode: 0o000 });
 
     mark('dirs');
-    this.tools = tools;
-    const quarantine = path.join(o.personaeHome, 'quarantine', this.id);
-    const fsPrep: PreparedFilesystem = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { quarantine });
-    this.fsPrep = fsPrep;
-    this.cleanups.push(() => this.releaseFilesystem());
-    this.hiddenDirs = fsPrep.hidden;
-    // The watcher loads and scans while the rest starts; spawning waits (bounded) until it is ready.
-    const watching = watchWritable(fsPrep.plan.writable, this.emit, (e) => this.fail(`file watcher failed: ${e.message}`), {
-      guarded: fsPrep.plan.guarded,
-      onTrap: (p) => quarantinePath(p, quarantine),
-      markerDir: dir,
+    const files = new SessionFilesystem({
+      sessionId: this.id,
+      persona: o.persona,
+      workspace: o.workspace,
+      userHome: o.userHome,
+      personaeHome: o.personaeHome,
+      runDir: dir,
+      tools,
+      emit: this.emit,
+      fail: (message) => this.fail(message),
+      sandboxPid: () => this.init,
     });
-    this.cleanups.push(async () => (await watching).close());
-    // Hidden and pinned paths the host replaces (or denied paths it creates) during the session are hidden again inside.
-    const guard = new MountGuard({
-      remount: tools.remount,
-      emptyInside: INSIDE.emptyFile,
-      pid: () => this.init,
-      onReport: (r) => {
-        if (!r.ok) {
-          this.fail(`could not hide ${r.path} again inside the sandbox after it changed on the host: ${r.error ?? 'unknown error'}`);
-          return;
-        }
-        this.emit({
-          kind: 'decision',
-          tool: 'filesystem',
-          target: r.path,
-          decision: 'deny',
-          reason: r.action === 'pin' ? 'a persistence trap was replaced on the host during the session: pinned read-only again inside the sandbox' : 'a denied path appeared or was replaced on the host during the session: hidden again inside the sandbox',
-          detail: { by: 'host', action: r.action },
-        });
-      },
-    });
-    guard.add([
-      ...fsPrep.plan.hidden.map((x) => ({ path: x.path, action: x.kind })),
-      ...fsPrep.plan.pinned.map((p) => ({ path: p, action: 'pin' as const })),
-      ...(fsPrep.plan.absent ?? []).map((p) => ({ path: p, action: 'hide' as const })),
-    ]);
-    this.guard = guard;
-    this.cleanups.push(() => guard.close());
+    this.files = files;
+    this.cleanups.push(() => files.close());
+    const fsPrep = files.prepared;
 
     mark('fs prepared');
     // The hook broker: every agent's tool calls (where the agent has hooks) are decided here.
@@ -293,9 +242,7 @@ export class Session {
     this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
     await tracer.start();
     mark('spawned');
-    const watcher: FsWatcher = await watching;
-    this.watcher = watcher;
-    await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await files.ready();
     mark('watcher ready');
     this.emit({
       kind: 'session.start',
@@ -328,7 +275,7 @@ export class Session {
     // Go: every write is watched and the session can be stopped; the agent's command may start.
     this.proc.kill('SIGUSR1');
     mark('control ready');
-    void this.findNamespace().then(() => this.guard?.checkAll());
+    void this.findNamespace().then(() => files.sandboxKnown());
     this.armLimits();
     const bridges: Bridge[] = [
       { port: INSIDE.proxyPort, name: 'proxy bridge', consequence: 'all network access' },
@@ -404,7 +351,7 @@ export class Session {
   stop(reason: EndReason = 'stopped'): Promise<StopResult> {
     if (this.stopping) return this.stopping;
     this.stopBridgeWatch();
-    this.guard?.close();
+    this.files?.stopGuarding();
     this.endReason = reason;
     this.emit({ kind: 'stop', target: this.id, reason });
     const grace = Math.min(this.options.graceMs ?? 1500, 2000);
@@ -433,7 +380,7 @@ export class Session {
 
   private async finish(exitCode: number, tracer: ExecTracer): Promise<void> {
     this.stopBridgeWatch();
-    this.guard?.close();
+    this.files?.stopGuarding();
     mark('sandbox exited');
     // Whatever the command left behind (background processes) dies with the namespace: verify it.
     if (this.ns !== undefined && !this.stopping) {
@@ -444,9 +391,9 @@ export class Session {
     }
     mark('namespace verified');
     // The last exec lines and the last file events land together.
-    await Promise.all([tracer.drain(), this.watcher?.settle()]);
-    await this.recordDiffs();
-    this.releaseFilesystem();
+    await Promise.all([tracer.drain(), this.files?.settle()]);
+    await this.files?.recordDiffs();
+    this.files?.release();
     mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
     try {
@@ -462,36 +409,6 @@ export class Session {
     }
     mark('cleaned up');
     this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult, ...(this.failure !== undefined ? { failure: this.failure } : {}) });
-  }
-
-  /** Removes placeholders and sweeps leftover persistence traps to quarantine (once), recording each one swept. */
-  private releaseFilesystem(): void {
-    const prep = this.fsPrep;
-    if (!prep) return;
-    this.fsPrep = undefined;
-    prep.cleanup();
-    const quarantine = path.join(this.options.personaeHome, 'quarantine', this.id);
-    const nested = this.options.persona.filesystem.allow_sensitive.includes('.git/config')
-      ? []
-      : prep.plan.writable.flatMap((root) => nestedGitEntries(root, this.changed)).flatMap(codeRunningParts);
-    const swept = [...prep.swept, ...nested.map((p) => ({ path: p, quarantined: quarantinePath(p, quarantine) }))];
-    for (const s of swept) {
-      this.emit({
-        kind: 'fs.write',
-        target: s.path,
-        decision: 'deny',
-        reason: `persistence trap ${path.basename(s.path)} left at session end: not granted by filesystem.allow_sensitive`,
-        detail: { op: 'swept', quarantined: s.quarantined ?? null },
-      });
-    }
-  }
-
-  /** Diffs of the files this session changed, when the workspace is a git repository. */
-  private async recordDiffs(): Promise<void> {
-    const ws = this.options.workspace;
-    if (!this.tools || this.changed.size === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
-    const diffs = await sandboxedGitDiff(this.tools, ws, [...this.changed], this.hiddenDirs);
-    for (const [file, diff] of diffs) this.emit({ kind: 'fs.diff', target: file, detail: { diff, base: 'HEAD' } });
   }
 
   private async cleanup(): Promise<void> {

@@ -1,0 +1,157 @@
+// A session's filesystem side, from start to end: the grants compiled into
+// mounts (placeholders held on the host), the watcher recording writes in
+// writable paths (traps created there go to quarantine), the guard hiding
+// again what the host replaces mid-session, and at the end the last events
+// settled, diffs of what changed, placeholders removed and leftover traps
+// swept. The session owns one; it decides nothing about processes.
+import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Persona } from '../personas/schema.js';
+import type { EmitEvent, EventInput } from './audit/event.js';
+import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
+import { sandboxedGitDiff } from './intercept/git-diff.js';
+import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
+import { MountGuard } from './launch/mount-guard.js';
+import { INSIDE, type HostTools } from './launch/plan.js';
+import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
+
+/** Moves a file out of the workspace into personae's quarantine; returns where it went. */
+function quarantinePath(p: string, dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const dest = path.join(dir, `${Date.now()}-${path.basename(p)}`);
+    try {
+      renameSync(p, dest);
+    } catch {
+      cpSync(p, dest, { recursive: true });
+      rmSync(p, { recursive: true, force: true });
+    }
+    return dest;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SessionFilesystemOptions {
+  readonly sessionId: string;
+  readonly persona: Persona;
+  readonly workspace: string;
+  readonly userHome: string;
+  readonly personaeHome: string;
+  /** The session's run directory (personae's own): the watcher's settle markers go there. */
+  readonly runDir: string;
+  readonly tools: HostTools;
+  readonly emit: EmitEvent;
+  /** A part failed (the watcher, or hiding a replaced path again): the session fails closed. */
+  readonly fail: (message: string) => void;
+  /** A process in the sandbox, once known (its mount namespace is where paths are hidden again). */
+  readonly sandboxPid: () => number | undefined;
+}
+
+export class SessionFilesystem {
+  readonly prepared: PreparedFilesystem;
+  private readonly watching: Promise<FsWatcher>;
+  private readonly guard: MountGuard;
+  private readonly quarantine: string;
+  /** Files the session wrote or deleted (for the diffs at its end). */
+  private readonly changed = new Set<string>();
+  private released = false;
+
+  constructor(private readonly o: SessionFilesystemOptions) {
+    this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
+    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { quarantine: this.quarantine });
+    this.prepared = prep;
+    // The watcher loads and scans while the rest of the session starts.
+    this.watching = watchWritable(prep.plan.writable, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
+      guarded: prep.plan.guarded,
+      onTrap: (p) => quarantinePath(p, this.quarantine),
+      markerDir: o.runDir,
+    });
+    this.guard = new MountGuard({
+      remount: o.tools.remount,
+      emptyInside: INSIDE.emptyFile,
+      pid: o.sandboxPid,
+      onReport: (r) => {
+        if (!r.ok) {
+          o.fail(`could not hide ${r.path} again inside the sandbox after it changed on the host: ${r.error ?? 'unknown error'}`);
+          return;
+        }
+        o.emit({
+          kind: 'decision',
+          tool: 'filesystem',
+          target: r.path,
+          decision: 'deny',
+          reason: r.action === 'pin' ? 'a persistence trap was replaced on the host during the session: pinned read-only again inside the sandbox' : 'a denied path appeared or was replaced on the host during the session: hidden again inside the sandbox',
+          detail: { by: 'host', action: r.action },
+        });
+      },
+    });
+    this.guard.add([
+      ...prep.plan.hidden.map((x) => ({ path: x.path, action: x.kind })),
+      ...prep.plan.pinned.map((p) => ({ path: p, action: 'pin' as const })),
+      ...(prep.plan.absent ?? []).map((p) => ({ path: p, action: 'hide' as const })),
+    ]);
+  }
+
+  /** Notes a file event (called for every event the session emits). */
+  note(input: EventInput): void {
+    if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
+  }
+
+  /** Waits (bounded) until the watcher sees every write. */
+  async ready(timeoutMs = 2000): Promise<void> {
+    const watcher = await this.watching;
+    await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  /** The sandbox runs and its pid is known: start hiding again what the host changes (and catch up). */
+  sandboxKnown(): void {
+    this.guard.checkAll();
+  }
+
+  /** The sandbox is ending: its mounts no longer need guarding. */
+  stopGuarding(): void {
+    this.guard.close();
+  }
+
+  /** Lets the last file events land. */
+  async settle(): Promise<void> {
+    await (await this.watching).settle();
+  }
+
+  /** Diffs of the files this session changed, when the workspace is a git repository. */
+  async recordDiffs(): Promise<void> {
+    const ws = this.o.workspace;
+    if (this.changed.size === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
+    const diffs = await sandboxedGitDiff(this.o.tools, ws, [...this.changed], this.prepared.hidden);
+    for (const [file, diff] of diffs) this.o.emit({ kind: 'fs.diff', target: file, detail: { diff, base: 'HEAD' } });
+  }
+
+  /** Removes placeholders and sweeps leftover persistence traps to quarantine (once), recording each one swept. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const prep = this.prepared;
+    prep.cleanup();
+    const nested = this.o.persona.filesystem.allow_sensitive.includes('.git/config')
+      ? []
+      : prep.plan.writable.flatMap((root) => nestedGitEntries(root, this.changed)).flatMap(codeRunningParts);
+    const swept = [...prep.swept, ...nested.map((p) => ({ path: p, quarantined: quarantinePath(p, this.quarantine) }))];
+    for (const s of swept) {
+      this.o.emit({
+        kind: 'fs.write',
+        target: s.path,
+        decision: 'deny',
+        reason: `persistence trap ${path.basename(s.path)} left at session end: not granted by filesystem.allow_sensitive`,
+        detail: { op: 'swept', quarantined: s.quarantined ?? null },
+      });
+    }
+  }
+
+  /** Stops watching and guarding; releases the filesystem if the end did not. */
+  async close(): Promise<void> {
+    this.guard.close();
+    this.release();
+    await (await this.watching).close();
+  }
+}
