@@ -9,8 +9,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist/native`;
 mkdirSync(out, { recursive: true });
 const cc = process.env.CC || 'cc';
-for (const name of ['personae-seccomp', 'personae-execlog', 'personae-remount']) {
-  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${out}/${name}`, `${root}sandbox/native/${name}.c`], { stdio: 'inherit' });
+// Each helper and its sources.
+const helpers = {
+  'personae-seccomp': ['personae-seccomp.c'],
+  'personae-execlog': ['personae-execlog.c', 'execlog-target.c'],
+  'personae-remount': ['personae-remount.c'],
+};
+for (const [name, sources] of Object.entries(helpers)) {
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${out}/${name}`, ...sources.map((s) => `${root}sandbox/native/${s}`)], { stdio: 'inherit' });
   if (r.error || r.status !== 0) {
     process.stderr.write(`personae: could not build ${name} with ${cc} (${r.error ? r.error.message : `exit ${r.status}`}); install a C compiler (apt-get install build-essential) and run npm run build\n`);
     process.exit(1);

@@ -227,17 +227,19 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
       const tag = String(Date.now());
       const go = h.path(`go-${tag}`);
       const ready = h.path('ws', `ready-${tag}`);
-      const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; cat ${read} 2>/dev/null; true`;
-      const run = await startRun(h, ['filer', '--', 'sh', '-c', script], { env: runEnv(h) });
+      const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; cat ${read} 2>/dev/null; true`;
+      const run = await startRun(h, ['filer', '--', 'sh', '-c', script], { env: runEnv(h), timeoutMs: 60_000 });
       expect(await until(() => existsSync(ready), 10_000)).toBe(true);
       act();
       const rehidden = async (): Promise<boolean> =>
         (await sessionEvents(h, run.session)).some((e) => e.kind === 'decision' && e.target === read && e.decision === 'deny' && e.persona === 'filer');
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 25_000;
       while (!(await rehidden()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       writeFileSync(go, '');
       const r = await run.done;
-      expect(await rehidden()).toBe(true);
+      // On failure, say what the session recorded instead.
+      const said = (await sessionEvents(h, run.session)).filter((e) => e.kind === 'error' || e.kind === 'decision').map((e) => `${e.kind} ${e.target ?? ''} ${e.reason ?? ''}`);
+      expect(await rehidden(), said.join('\n')).toBe(true);
       return r.stdout + r.stderr;
     };
 
@@ -248,7 +250,7 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
         own(h, late);
       }, late);
       expect(out).not.toContain(CANARY_LATE);
-    });
+    }, 90_000);
 
     it('a denied file the host replaces by rename during the session is hidden again', async () => {
       const rotated = put(h, 'rotated.txt', 'old');
@@ -257,6 +259,6 @@ say listed "$(ls -A ${ws}/notyet | wc -l)"
         renameSync(h.path('rotated.tmp'), rotated);
       }, rotated);
       expect(out).not.toContain(CANARY_ROTATED);
-    });
+    }, 90_000);
   });
 }

@@ -196,23 +196,25 @@ t claude sh -c 'mkdir -p .claude/commands && echo x > .claude/commands/evil.md'`
       gitRepo(h, repo);
       const go = h.path('go-hostgit');
       const ready = path.join(repo, 'ready');
-      const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done
+      const script = `touch ${ready}; i=0; while [ ! -e ${go} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 printf '[core]\n\tfsmonitor = touch ${h.dir}/pwned-hostgit\n' >> .git/config`;
-      const run = await startRun(h, ['trapper', '--workspace', repo, '--', 'sh', '-c', script], { env: runEnv(h), cwd: repo });
+      const run = await startRun(h, ['trapper', '--workspace', repo, '--', 'sh', '-c', script], { env: runEnv(h), cwd: repo, timeoutMs: 60_000 });
       expect(await until(() => existsSync(ready), 10_000)).toBe(true);
       hostAs(h, ['git', 'config', 'user.name', 'Host User'], repo);
       const config = path.join(repo, '.git', 'config');
       const repinned = async (): Promise<boolean> =>
         (await sessionEvents(h, run.session)).some((e) => e.kind === 'decision' && e.target === config && e.detail.action === 'pin' && e.persona === 'trapper');
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 25_000;
       while (!(await repinned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       writeFileSync(go, '');
       await run.done;
-      expect(await repinned()).toBe(true);
+      // On failure, say what the session recorded instead.
+      const said = (await sessionEvents(h, run.session)).filter((e) => e.kind === 'error' || e.kind === 'decision').map((e) => `${e.kind} ${e.target ?? ''} ${e.reason ?? ''}`);
+      expect(await repinned(), said.join('\n')).toBe(true);
       const after = readFileSync(config, 'utf8');
       expect(after).not.toContain('pwned-hostgit');
       expect(after).toContain('Host User'); // the user's own change stays
-    });
+    }, 90_000);
 
     // A repository the agent makes further down carries its own config, which git
     // on the host would run: at session end its code-running parts go to quarantine.
