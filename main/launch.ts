@@ -10,7 +10,6 @@ import { personaHomeDir, runDir } from '../personas/paths.js';
 import type { Persona } from '../personas/schema.js';
 import { getSecrets } from '../personas/secrets.js';
 import { listSuspended } from '../personas/suspended.js';
-import type { AuditStore } from '../sandbox/audit/store.js';
 import { adapterFor, hookTimeoutSeconds } from '../sandbox/intercept/adapters.js';
 import { findHostTools, MissingToolError } from '../sandbox/launch/host-tools.js';
 import type { StdioMode } from '../sandbox/launch/spawn.js';
@@ -120,7 +119,7 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
 /** The options `Session.start` takes for a prepared launch. */
 export function sessionOptions(
   p: PreparedLaunch,
-  io: { readonly store: AuditStore; readonly stdio: StdioMode; readonly userHome?: string; readonly sessionId?: string },
+  io: { readonly store: SessionOptions['store']; readonly stdio: StdioMode; readonly userHome?: string; readonly sessionId?: string },
 ): SessionOptions {
   return {
     persona: p.persona,

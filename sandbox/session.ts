@@ -38,7 +38,12 @@ export interface SessionOptions {
   readonly onBehalfOf: string;
   readonly userHome: string;
   readonly credentials: Readonly<Record<string, string>>;
-  readonly store: AuditStore;
+  /**
+   * The audit log, or how to open it: then it is opened once the sandbox is
+   * spawned (the sandbox sets itself up meanwhile, its command held until the
+   * go), and events from before are appended then, with their own times.
+   */
+  readonly store: AuditStore | (() => Promise<AuditStore>);
   readonly stdio: StdioMode;
   readonly adapter: AgentAdapter;
   readonly hostMap?: ReadonlyMap<string, { host: string; port?: number }>;
@@ -74,6 +79,9 @@ export class Session {
   readonly emit: EmitEvent;
   readonly ended: Promise<SessionEnd>;
   private proc: RunningProcess | undefined;
+  private store: AuditStore | undefined;
+  /** Events emitted before the store is open. */
+  private readonly early: EventInput[] = [];
   private ns: string | undefined;
   private init: number | undefined;
   /** Bridges die with the sandbox at its end: the watch stops first. */
@@ -102,9 +110,11 @@ export class Session {
     this.id = options.sessionId ?? randomUUID();
     this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
     const redact = createRedactor(options.credentials);
+    if (typeof options.store !== 'function') this.store = options.store;
     this.emit = (input: EventInput) => {
       this.files?.note(input);
-      options.store.append(this.labels, redact(input));
+      if (this.store !== undefined) this.store.append(this.labels, redact(input));
+      else this.early.push({ ...redact(input), ts: input.ts ?? new Date().toISOString() });
     };
     this.ended = new Promise((resolve) => {
       this.resolveEnd = resolve;
@@ -129,9 +139,21 @@ export class Session {
     } catch (err) {
       session.proc?.kill('SIGKILL'); // a sandbox spawned before the failure never got its "go"
       await session.cleanup();
+      // What happened before the failure is still recorded, when the log can be opened.
+      await session.openStore().catch(() => undefined);
       throw err;
     }
     return session;
+  }
+
+  /** Opens the audit store (when it was given as an opener) and appends the events emitted before. */
+  private async openStore(): Promise<AuditStore> {
+    if (this.store === undefined) {
+      const open = this.options.store as () => Promise<AuditStore>;
+      this.store = await open();
+    }
+    for (const e of this.early.splice(0)) this.store.append(this.labels, e);
+    return this.store;
   }
 
   private sessionDir(): string {
@@ -240,8 +262,12 @@ export class Session {
     // The sandbox sets itself up (mounts, bridges) while the supervisor finishes its own start;
     // the command inside waits for the "go" below (the exec logger holds it).
     this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
-    await tracer.start();
+    // The logger opens its FIFO once bwrap is on its way: follow it while the rest starts.
+    const tracing = tracer.start();
+    tracing.catch(() => undefined); // awaited below, before the go
     mark('spawned');
+    const store = await this.openStore();
+    mark('store open');
     await files.ready();
     mark('watcher ready');
     this.emit({
@@ -249,7 +275,7 @@ export class Session {
       target: o.command.join(' '),
       detail: { workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network },
     });
-    o.store.upsertSession({
+    store.upsertSession({
       id: this.id,
       persona: o.persona.name,
       agent: this.labels.agent,
@@ -259,7 +285,7 @@ export class Session {
       supervisor_pid: process.pid,
       sandbox_pid: this.proc.pid,
     });
-    o.store.flush();
+    store.flush();
 
     const control: ControlServer = await startControlServer(path.join(dir, 'control.sock'), {
       stop: async (reason) => {
@@ -272,6 +298,7 @@ export class Session {
     });
     this.cleanups.push(() => control.close());
     await adapterPlan.started?.(this);
+    await tracing;
     // Go: every write is watched and the session can be stopped; the agent's command may start.
     this.proc.kill('SIGUSR1');
     mark('control ready');
@@ -397,13 +424,13 @@ export class Session {
     mark('tracer drained');
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
     try {
-      this.options.store.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
+      this.store?.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
     } catch {
       // the store was closed under us (its owner is shutting down): the session still ends
     }
     await this.cleanup();
     try {
-      this.options.store.flush();
+      this.store?.flush();
     } catch {
       // as above
     }

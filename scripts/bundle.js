@@ -4,10 +4,12 @@
 // so a cold `personae` start neither resolves hundreds of modules nor parses
 // and compiles a megabyte of JavaScript. bin/personae.js runs the script with
 // the cache; V8 rejects a cache that does not match (another Node, other
-// flags) and then simply compiles. Native modules and chokidar stay external.
+// flags) and then simply compiles. Native modules stay external.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,7 +21,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'node-pty', 'chokidar', 'esbuild'],
+  external: ['better-sqlite3', 'node-pty', 'esbuild'],
   // Modules find the package folder from their own URL; in the bundle that is the bundle's.
   define: { 'import.meta.url': '__personae_url' },
   banner: { js: "var __personae_url = require('node:url').pathToFileURL(__filename).href;" },
@@ -29,11 +31,28 @@ await build({
   logLevel: 'warning',
 });
 
-// The cache holds what a typical start compiles: the CLI parses and validates a persona file.
-const warm = spawnSync(process.execPath, [`${root}bin/personae.js`, 'persona', 'validate', `${root}personas/presets/shell.yaml`], {
-  env: { ...process.env, PERSONAE_BUILD_CODE_CACHE: '1' },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-if (warm.status !== 0 || !existsSync(`${root}dist/cli/cli.cjs.cache`)) {
+// The cache holds what a typical start compiles. Best is one real session (`personae run shell -- true`
+// in a throw-away PERSONAE_HOME): it compiles the whole launch path. Where the sandbox cannot run
+// (no bwrap yet, no user namespaces), the CLI parsing and validating a persona file is the next best.
+const warmUp = (args, env) =>
+  spawnSync(process.execPath, [`${root}bin/personae.js`, ...args], {
+    env: { ...env, PERSONAE_BUILD_CODE_CACHE: '1' },
+    stdio: 'ignore',
+    timeout: 30_000,
+  }).status === 0;
+const baseEnv = { ...process.env };
+delete baseEnv.PERSONAE_DEBUG;
+const tmp = mkdtempSync(path.join(tmpdir(), 'personae-build-'));
+let warmed;
+try {
+  mkdirSync(path.join(tmp, 'home', 'personas'), { recursive: true });
+  mkdirSync(path.join(tmp, 'ws'));
+  copyFileSync(`${root}personas/presets/shell.yaml`, path.join(tmp, 'home', 'personas', 'shell.yaml'));
+  warmed = warmUp(['run', 'shell', '--workspace', path.join(tmp, 'ws'), '--no-tty', '--', 'true'], { ...baseEnv, PERSONAE_HOME: path.join(tmp, 'home') });
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+if (!warmed) warmed = warmUp(['persona', 'validate', `${root}personas/presets/shell.yaml`], baseEnv);
+if (!warmed || !existsSync(`${root}dist/cli/cli.cjs.cache`)) {
   process.stderr.write('personae: could not make the code cache (the CLI still works, it starts slower)\n');
 }

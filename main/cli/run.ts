@@ -1,4 +1,5 @@
 // `personae run PERSONA [--workspace DIR] [--on-behalf-of WHO] -- CMD ARGS...`
+import type { AuditStore } from '../../sandbox/audit/store.js';
 import type { RunningProcess, StdioMode } from '../../sandbox/launch/spawn.js';
 import { LaunchRefusal, prepareLaunch, refusalExitCode, sessionOptions, type PreparedLaunch } from '../launch.js';
 import { currentUser, home, openStore } from './context.js';
@@ -19,21 +20,23 @@ export async function runCommand(name: string, command: readonly string[], opts:
     throw e;
   }
   const { persona } = prepared;
-
-  const { Session } = await import('../../sandbox/session.js');
   const { mark } = await import('../../sandbox/timing.js');
+  mark('persona loaded');
+  const { Session } = await import('../../sandbox/session.js');
   mark('loaded session code');
   const tty = opts.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const stdio: StdioMode = tty ? { kind: 'pty', cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 } : { kind: 'inherit' };
   // The audit log is the record: if it cannot be written (disk full), the session stops itself.
+  // The session opens it once the sandbox is spawned, so the two overlap.
   const onStoreError: { fail?: (message: string) => void } = {};
-  const store = await openStore(false, (e) => onStoreError.fail?.(`the audit log cannot be written (${e.message}); stopping the session`));
-  mark('store open');
+  const opened: { store?: AuditStore } = {};
+  const openLater = async (): Promise<AuditStore> =>
+    (opened.store = await openStore(false, (e) => onStoreError.fail?.(`the audit log cannot be written (${e.message}); stopping the session`)));
   let session;
   try {
-    session = await Session.start(sessionOptions(prepared, { store, stdio }));
+    session = await Session.start(sessionOptions(prepared, { store: openLater, stdio }));
   } catch (e) {
-    store.close();
+    opened.store?.close();
     return fail((e as Error).message, 3);
   }
   info(`session ${session.id} (persona ${persona.name}, ${persona.agent})`);
@@ -50,7 +53,8 @@ export async function runCommand(name: string, command: readonly string[], opts:
   process.on('SIGHUP', onSignal);
   if (tty) attachTerminal(session.process);
   const end = await session.ended;
-  store.close();
+  opened.store?.close();
+  mark('store closed');
   if (end.reason !== 'exit') info(`session ${session.id} ended: ${end.reason}${end.failure !== undefined ? ` (${end.failure})` : ''}`);
   return end.exitCode;
 }

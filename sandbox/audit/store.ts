@@ -14,7 +14,8 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { closeSync, chmodSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import type { AuditEvent, EventInput, SessionLabels } from './event.js';
 import { encodeEvent } from './encode.js';
 import type { PendingEvent } from './encode.js';
@@ -121,16 +122,38 @@ function prepareFile(dbPath: string): void {
   }
 }
 
+let addonPath: string | null | undefined;
+
+/**
+ * better-sqlite3's compiled addon, found directly. Its own finder (the
+ * `bindings` package) probes a dozen paths and reads stack traces: about
+ * 5 ms of every cold `personae run`. Undefined: let it search.
+ */
+function nativeBinding(): string | undefined {
+  if (addonPath === undefined) {
+    addonPath = null;
+    try {
+      const pkg = createRequire(import.meta.url).resolve('better-sqlite3/package.json');
+      const file = join(dirname(pkg), 'build', 'Release', 'better_sqlite3.node');
+      if (existsSync(file)) addonPath = file;
+    } catch {
+      // not where we expected it: the default finder will look
+    }
+  }
+  return addonPath ?? undefined;
+}
+
 function openConnection(dbPath: string, readonly: boolean, busyTimeoutMs: number): Db {
+  const nativeOpt = nativeBinding() === undefined ? {} : { nativeBinding: nativeBinding() };
   if (readonly) {
     if (dbPath !== ':memory:' && !existsSync(dbPath)) throw new Error(`audit database not found: ${dbPath}`);
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true, ...nativeOpt });
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     checkSchema(db);
     return db;
   }
   if (dbPath !== ':memory:') prepareFile(dbPath);
-  const db = new Database(dbPath);
+  const db = new Database(dbPath, nativeOpt);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');

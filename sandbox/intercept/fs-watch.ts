@@ -2,8 +2,7 @@
 // sandbox (chokidar on the host paths the sandbox binds in).
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Chokidar from 'chokidar';
+import { watch } from 'chokidar';
 import path from 'node:path';
 import type { EmitEvent } from '../audit/event.js';
 
@@ -34,8 +33,6 @@ export interface WatchOptions {
 
 export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void, opts: WatchOptions = {}): Promise<FsWatcher> {
   if (paths.length === 0) return { ready: Promise.resolve(), settle: async () => undefined, close: async () => undefined };
-  // require, not import(): the bundled CLI is a CommonJS script run with a V8 code cache.
-  const { watch } = createRequire(import.meta.url)('chokidar') as typeof Chokidar;
   const markerDir = opts.markerDir;
   const watcher = watch(markerDir === undefined ? [...paths] : [...paths, markerDir], {
     ignoreInitial: true,
