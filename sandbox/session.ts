@@ -14,7 +14,7 @@ import { ExecTracer } from './intercept/exec-tracer.js';
 import { findHostTools } from './launch/host-tools.js';
 import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
 import { watchBridges, type Bridge } from './launch/bridge-watch.js';
-import { INSIDE, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { bridgeSockets, INSIDE, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -187,54 +187,16 @@ export class Session {
     const fsPrep = files.prepared;
 
     mark('fs prepared');
-    // The hook broker: every agent's tool calls (where the agent has hooks) are decided here.
-    this.approvals = new Approvals(this.id, o.persona.name, parseDuration(o.persona.limits.approval_timeout) ?? 300_000);
-    this.cleanups.push(() => this.approvals.close());
-    const hooks = new HookHandler({
-      persona: o.persona,
-      emit: this.emit,
-      rules: compileToolRules(o.persona.tools, { workspace: o.workspace, home: o.personaHome }),
-      approvals: this.approvals,
-      limit: (name, reason) => this.limit(name, reason),
-      stop: (reason) => void this.stop(reason),
-      onLive: () => this.hooksLive.resolve(),
-    });
-    this.hooks = hooks;
-    const brokerSocket = path.join(dir, 'broker.sock');
-    const broker = await startBroker(brokerSocket, {
-      hook: (event, payload) => hooks.handle(event, payload),
-      rejected: (reason, detail) => hooks.reject('broker', reason, detail),
-      otlp: (p, body) => this.onTelemetry?.(p, body),
-    });
-    this.cleanups.push(() => broker.close());
-
     const adapterPlan = await o.adapter.prepare({ session: this, dir });
     this.cleanups.push(() => adapterPlan.close());
-
-    const network = { allow: [...o.persona.network.allow, ...adapterPlan.networkAllow], deny: o.persona.network.deny };
-    const proxySocket = path.join(dir, 'proxy.sock');
-    const proxy: EgressProxy = await startEgressProxy({
-      socketPath: proxySocket,
-      rules: compileNetworkRules(network.allow, network.deny),
-      hostMap: o.hostMap,
-      onEvent: (a) =>
-        this.emit({
-          kind: 'net.connect',
-          target: `${a.host}:${a.port}`,
-          decision: a.decision,
-          reason: a.reason,
-          detail: { protocol: a.protocol, ...(a.error ? { error: a.error } : {}) },
-        }),
-    });
-    this.cleanups.push(() => proxy.close());
-
-    mark('proxy started');
     // A stop kills the logger too: only a failure before any stop is the logger's own.
     const tracer = new ExecTracer(path.join(dir, 'exec.fifo'), this.emit, (msg) => {
       if (this.stopping === undefined) this.fail(msg);
     });
     this.cleanups.push(() => tracer.close());
-
+    // The proxy's and the broker's sockets go in a directory of their own, bound into the sandbox.
+    const bridgeDir = path.join(dir, 'bridge');
+    mkdirSync(bridgeDir, { mode: 0o700 });
     const req: LaunchRequest = {
       persona: o.persona,
       sessionId: this.id,
@@ -242,8 +204,7 @@ export class Session {
       command: adapterPlan.rewriteCommand ? adapterPlan.rewriteCommand(o.command) : o.command,
       onBehalfOf: o.onBehalfOf,
       personaHome: o.personaHome,
-      proxySocket,
-      brokerSocket,
+      bridgeDir,
       traceOutput: tracer.path,
       execLogSocket: path.join(dir, 'execlog.sock'),
       emptyFile,
@@ -257,15 +218,53 @@ export class Session {
       tools,
       hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
     };
-    mark('tracer ready');
     const plan = planLaunch(req);
-    // The sandbox sets itself up (mounts, bridges) while the supervisor finishes its own start;
-    // the command inside waits for the "go" below (the exec logger holds it).
+    // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
+    // broker, the proxy, the audit store, the watcher, the control socket. The command inside
+    // waits for the "go" below (the exec logger holds it).
     this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
     // The logger opens its FIFO once bwrap is on its way: follow it while the rest starts.
     const tracing = tracer.start();
     tracing.catch(() => undefined); // awaited below, before the go
     mark('spawned');
+
+    // The hook broker: every agent's tool calls (where the agent has hooks) are decided here.
+    this.approvals = new Approvals(this.id, o.persona.name, parseDuration(o.persona.limits.approval_timeout) ?? 300_000);
+    this.cleanups.push(() => this.approvals.close());
+    const hooks = new HookHandler({
+      persona: o.persona,
+      emit: this.emit,
+      rules: compileToolRules(o.persona.tools, { workspace: o.workspace, home: o.personaHome }),
+      approvals: this.approvals,
+      limit: (name, reason) => this.limit(name, reason),
+      stop: (reason) => void this.stop(reason),
+      onLive: () => this.hooksLive.resolve(),
+    });
+    this.hooks = hooks;
+    const sockets = bridgeSockets(bridgeDir);
+    const broker = await startBroker(sockets.broker, {
+      hook: (event, payload) => hooks.handle(event, payload),
+      rejected: (reason, detail) => hooks.reject('broker', reason, detail),
+      otlp: (p, body) => this.onTelemetry?.(p, body),
+    });
+    this.cleanups.push(() => broker.close());
+
+    const network = { allow: [...o.persona.network.allow, ...adapterPlan.networkAllow], deny: o.persona.network.deny };
+    const proxy: EgressProxy = await startEgressProxy({
+      socketPath: sockets.proxy,
+      rules: compileNetworkRules(network.allow, network.deny),
+      hostMap: o.hostMap,
+      onEvent: (a) =>
+        this.emit({
+          kind: 'net.connect',
+          target: `${a.host}:${a.port}`,
+          decision: a.decision,
+          reason: a.reason,
+          detail: { protocol: a.protocol, ...(a.error ? { error: a.error } : {}) },
+        }),
+    });
+    this.cleanups.push(() => proxy.close());
+    mark('proxy started');
     const store = await this.openStore();
     mark('store open');
     await files.ready();

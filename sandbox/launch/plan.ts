@@ -8,8 +8,10 @@ import type { FilesystemPlan } from '../policy/filesystem.js';
 /** Fixed locations inside the sandbox. */
 export const INSIDE = {
   runDir: '/run/personae',
-  proxySocket: '/run/personae/proxy.sock',
-  brokerSocket: '/run/personae/broker.sock',
+  /** The session's bridge directory: the proxy's and the broker's sockets, and nothing else. */
+  bridgeDir: '/run/personae/bridge',
+  proxySocket: '/run/personae/bridge/proxy.sock',
+  brokerSocket: '/run/personae/bridge/broker.sock',
   execLogSocket: '/run/personae/execlog.sock',
   emptyFile: '/run/personae/empty',
   seccomp: '/run/personae/bin/personae-seccomp',
@@ -45,9 +47,12 @@ export interface LaunchRequest {
   readonly command: readonly string[];
   readonly onBehalfOf: string;
   readonly personaHome: string;
-  /** Host paths of this session's sockets (outside the sandbox). */
-  readonly proxySocket: string;
-  readonly brokerSocket?: string;
+  /**
+   * Host directory that holds this session's proxy.sock and broker.sock (see
+   * bridgeSockets) and nothing else; bound read-only inside. The sockets may
+   * appear after the sandbox is spawned: its command starts only on the go.
+   */
+  readonly bridgeDir: string;
   /** Host path the exec logger writes to (a FIFO). */
   readonly traceOutput: string;
   /** Host path of the socket the exec logger listens on for the filter's listener (accepts one connection). */
@@ -90,25 +95,29 @@ export function pickPassEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-/** The script the sandbox's first process runs: start the proxy bridge, wait for it, then apply the syscall filter (handing its exec listener to the logger) and exec the command. */
-export function initScript(withBroker: boolean): string {
+/** Host paths of the proxy's and the broker's sockets in a bridge directory. */
+export function bridgeSockets(bridgeDir: string): { readonly proxy: string; readonly broker: string } {
+  return { proxy: path.join(bridgeDir, path.basename(INSIDE.proxySocket)), broker: path.join(bridgeDir, path.basename(INSIDE.brokerSocket)) };
+}
+
+/** The script the sandbox's first process runs: start the proxy and broker bridges, wait for them, then apply the syscall filter (handing its exec listener to the logger) and exec the command. */
+export function initScript(): string {
   const bridge = (port: number, sock: string): string =>
     `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=512 UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
   const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
-  const ports = withBroker ? [INSIDE.proxyPort, INSIDE.brokerPort] : [INSIDE.proxyPort];
+  const ports = [INSIDE.proxyPort, INSIDE.brokerPort];
   // Wait (bounded) until every bridge listens, reading /proc/net/tcp with shell builtins only:
   // no process is started (each one would be traced), no sleep; at most ~20,000 reads.
   const checks = ports.map((p) => `case "$t" in *" 0100007F:${hex(p)} "*) ;; *) ok=0 ;; esac`).join('; ');
   return [
     'set -e',
     bridge(INSIDE.proxyPort, INSIDE.proxySocket),
-    withBroker ? bridge(INSIDE.brokerPort, INSIDE.brokerSocket) : '',
+    bridge(INSIDE.brokerPort, INSIDE.brokerSocket),
     'i=0; ok=0',
     `while [ $i -lt 20000 ]; do t=""; while IFS= read -r l; do t="$t $l "; done < /proc/net/tcp; ok=1; ${checks}; [ $ok = 1 ] && break; i=$((i+1)); done`,
     `[ $ok = 1 ] || { echo "personae: the network bridge did not start; refusing to run" >&2; exit 125; }`,
     `exec ${INSIDE.seccomp} --exec-log ${INSIDE.execLogSocket} "$@"`,
   ]
-    .filter((l) => l !== '')
     .join('\n');
 }
 
@@ -160,8 +169,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/dev/shm', '--tmpfs', '/run');
   for (const h of req.hidden) add('--tmpfs', h);
   // The sandbox's own runtime: the bridged sockets and helpers, read-only.
-  add('--ro-bind', req.proxySocket, INSIDE.proxySocket);
-  if (req.brokerSocket) add('--ro-bind', req.brokerSocket, INSIDE.brokerSocket);
+  add('--ro-bind', req.bridgeDir, INSIDE.bridgeDir);
   add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
   add('--ro-bind', req.emptyFile, INSIDE.emptyFile);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
@@ -200,7 +208,7 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',
-    INSIDE.realSh, '-c', initScript(req.brokerSocket !== undefined), 'personae-init', ...req.command,
+    INSIDE.realSh, '-c', initScript(), 'personae-init', ...req.command,
   ];
   return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
 }

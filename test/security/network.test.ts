@@ -249,7 +249,7 @@ t unix_dgram python3 -c 'import socket; s = socket.socket(socket.AF_UNIX, socket
 t unix_socat socat -u OPEN:/dev/null UNIX-CONNECT:${sock}
 t unix_node node -e 'require("net").connect("${sock}").on("connect", () => process.exit(0)).on("error", () => process.exit(1))'
 t unix_abstract python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("\\0${abstractName}")'
-t unix_proxy_sock python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("/run/personae/proxy.sock")'
+t unix_proxy_sock python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("/run/personae/bridge/proxy.sock")'
 t backend_file cat ${h.home}/run/backend.json
 t control_socks sh -c 'ls ${h.home}/run/*/control.sock'
 t audit_db sh -c 'ls ${h.home}/audit.db'
