@@ -4,7 +4,9 @@
 // so a cold `personae` start neither resolves hundreds of modules nor parses
 // and compiles a megabyte of JavaScript. bin/personae.js runs the script with
 // the cache; V8 rejects a cache that does not match (another Node, other
-// flags) and then simply compiles. Native modules stay external.
+// flags) and then simply compiles. better-sqlite3's JavaScript is bundled too
+// (its addon is loaded by path, see sandbox/audit/store.ts); node-pty stays
+// external.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +23,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'node-pty', 'esbuild'],
+  external: ['node-pty', 'esbuild'],
   // Modules find the package folder from their own URL; in the bundle that is the bundle's.
   define: { 'import.meta.url': '__personae_url' },
   banner: { js: "var __personae_url = require('node:url').pathToFileURL(__filename).href;" },
