@@ -103,6 +103,9 @@ export interface StopResult {
  */
 export async function stopNamespace(ns: string, init: number | undefined, graceMs: number): Promise<StopResult> {
   const first = membersOf(ns);
+  // Nothing left (the usual end: the command exited and its init with it). A namespace
+  // whose init is gone takes no new members, so one scan of /proc verifies it.
+  if (first.length === 0) return { survivors: [], signalled: 0, killed: false };
   signalAll(first, 'SIGTERM');
   const calm = await waitFor(() => membersOf(ns).length === 0, graceMs, 20);
   let killed = false;
