@@ -2,7 +2,7 @@
 // Bundles the CLI (from tsc's output in dist/) into one CommonJS script,
 // dist/cli/cli.cjs, and makes a V8 code cache for it (dist/cli/cli.cjs.cache)
 // so a cold `personae` start neither resolves hundreds of modules nor parses
-// and compiles a megabyte of JavaScript. bin/personae.js runs the script with
+// and compiles a megabyte of JavaScript. bin/personae.cjs runs the script with
 // the cache; V8 rejects a cache that does not match (another Node, other
 // flags) and then simply compiles. better-sqlite3's JavaScript is bundled too
 // (its addon is loaded by path, see sandbox/audit/store.ts); node-pty stays
@@ -37,7 +37,7 @@ await build({
 // in a throw-away PERSONAE_HOME): it compiles the whole launch path. Where the sandbox cannot run
 // (no bwrap yet, no user namespaces), the CLI parsing and validating a persona file is the next best.
 const warmUp = (args, env) =>
-  spawnSync(process.execPath, [`${root}bin/personae.js`, ...args], {
+  spawnSync(process.execPath, [`${root}bin/personae.cjs`, ...args], {
     env: { ...env, PERSONAE_BUILD_CODE_CACHE: '1' },
     stdio: 'ignore',
     timeout: 30_000,

@@ -100,7 +100,7 @@ export async function appCommand(): Promise<number> {
   }
   const child = spawn(electron, [main], {
     stdio: 'inherit',
-    env: { ...process.env, PERSONAE_NODE: process.env.PERSONAE_NODE ?? process.execPath, PERSONAE_CLI: path.join(root, 'bin', 'personae.js') },
+    env: { ...process.env, PERSONAE_NODE: process.env.PERSONAE_NODE ?? process.execPath, PERSONAE_CLI: path.join(root, 'bin', 'personae.cjs') },
   });
   return new Promise((resolve) => {
     child.on('error', (e) => resolve(fail(`cannot start Electron: ${e.message}`, 1)));

@@ -33,7 +33,7 @@ function parseInfo(line: string): BackendInfo {
 
 export function startBackend(appRoot: string, timeoutMs = 20_000): Promise<StartedBackend> {
   const node = process.env.PERSONAE_NODE || 'node';
-  const cli = process.env.PERSONAE_CLI || path.join(appRoot, 'bin', 'personae.js');
+  const cli = process.env.PERSONAE_CLI || path.join(appRoot, 'bin', 'personae.cjs');
   const child = spawn(node, [cli, 'serve'], {
     env: { ...process.env, PERSONAE_SERVE_JSON: '1', ELECTRON_RUN_AS_NODE: undefined },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -2,7 +2,7 @@
 // `true` and on a command that makes one allowed HTTP request to a loopback
 // server. Runs are interleaved (one of each per round, the order rotating)
 // so machine noise hits every contender alike.
-//   personae  node bin/personae.js run bench -- CMD   (the bench persona allows
+//   personae  node bin/personae.cjs run bench -- CMD   (the bench persona allows
 //             bench.test, mapped by PERSONAE_HOSTS to the loopback server)
 //   srt       node srt/dist/cli.js --settings S -- CMD (settings allow
 //             127.0.0.1:PORT; writes: the workspace)

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'bin', 'personae.js');
+export const CLI = path.join(ROOT, 'bin', 'personae.cjs');
 export const SRT_PKG = path.join(ROOT, 'node_modules', '@anthropic-ai', 'sandbox-runtime');
 export const SRT_CLI = path.join(SRT_PKG, 'dist', 'cli.js');
 export const NODE = process.execPath;

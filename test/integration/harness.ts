@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import type { AuditEvent } from '../../sandbox/audit/event.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'bin', 'personae.js');
+export const CLI = path.join(ROOT, 'bin', 'personae.cjs');
 export const TEST_USER = 'personae-test';
 
 export interface RunAs {

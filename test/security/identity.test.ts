@@ -74,7 +74,7 @@ cat /proc/self/environ | tr '\\0' '\\n'
 for f in /proc/[0-9]*/environ; do cat "$f" 2>/dev/null | tr '\\0' '\\n'; done
 ls -la ${h.home} ${h.home}/secrets ${h.home}/homes 2>&1
 cat ${h.home}/secrets/* ${h.home}/homes/other/* 2>&1
-PERSONAE_HOME=${h.home} node ${ROOT}/bin/personae.js secret list 2>&1
+PERSONAE_HOME=${h.home} node ${ROOT}/bin/personae.cjs secret list 2>&1
 grep -rs ${OTHER.slice(0, 9)} ${h.dir} /var/tmp /tmp /run 2>/dev/null | head -5
 say ld "$(python3 -c 'import os; print(sorted(k for k in os.environ if k.startswith(("LD_", "DYLD_", "PYTHON", "PERL", "NODE_", "BASH_ENV", "GIT_SSH", "SSH_", "AWS_", "GITHUB_", "ANTHROPIC_")) or k in ("ENV", "GIT_CONFIG_PARAMETERS", "PARENT_CANARY")))')"
 `;

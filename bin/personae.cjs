@@ -3,13 +3,14 @@
 // `npm install` (prepare) or `npm run build`, run here with the V8 code
 // cache the build made for it (see scripts/bundle.js): a cold start then
 // skips parsing and compiling most of it. Without a usable cache it compiles.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// This file is CommonJS too: Node's ES module loader costs a cold start ~5 ms.
+'use strict';
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const path = require('node:path');
+const vm = require('node:vm');
 
-const file = fileURLToPath(new URL('../dist/cli/cli.cjs', import.meta.url));
+const file = path.join(__dirname, '..', 'dist', 'cli', 'cli.cjs');
 const cacheFile = `${file}.cache`;
 if (!existsSync(file)) {
   process.stderr.write('personae: not built yet; run `npm install` (or `npm run build`) in the personae folder first\n');
@@ -21,5 +22,5 @@ let cachedData;
 if (!building && existsSync(cacheFile)) cachedData = readFileSync(cacheFile);
 const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
 const main = { exports: {}, filename: file, id: file, loaded: false };
-script.runInThisContext().call(main.exports, main.exports, createRequire(file), main, file, path.dirname(file));
+script.runInThisContext().call(main.exports, main.exports, Module.createRequire(file), main, file, path.dirname(file));
 if (building) process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
