@@ -81,6 +81,12 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     onError(code === 'ENOSPC' ? new Error('the system limit on inotify watches is reached (fs.inotify.max_user_watches): file writes can no longer be recorded') : err);
   });
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  // When the kernel last reported a change outside the marker directory (the raw
+  // event, before chokidar's own checks of it): settle waits for those checks.
+  let lastRaw = -Infinity;
+  watcher.on('raw', (_event, _path, details) => {
+    if (markerDir === undefined || (details as { watchedPath?: string } | undefined)?.watchedPath !== markerDir) lastRaw = performance.now();
+  });
   const quiet = async (quietMs: number, maxMs: number): Promise<void> => {
     const start = Date.now();
     last = Math.max(last, start);
@@ -96,8 +102,9 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     });
     try {
       writeFileSync(marker, '', { mode: 0o600 });
-      // Events are read in kernel order; their file checks may finish a moment apart.
-      if (await seen) await new Promise((r) => setTimeout(r, 5));
+      // Events are read in kernel order, so every change before the marker has been
+      // reported by now; chokidar's checks of a recent one may finish a moment later.
+      if ((await seen) && performance.now() - lastRaw < 100) await new Promise((r) => setTimeout(r, 5));
     } catch {
       await quiet(40, maxMs);
     } finally {

@@ -195,6 +195,18 @@ for (const as of testUsers()) {
       expect(events.some((e) => (e.target ?? '').includes('.settle-'))).toBe(false);
     });
 
+    it('records a burst of writes in new directories made as the command exits, every one of them', async () => {
+      const w = h.workspace;
+      const script = `for d in 1 2 3 4 5 6; do mkdir -p ${w}/burst/$d/x; for f in $(seq 50); do : > ${w}/burst/$d/x/f$f; done; done`;
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', script]);
+      expect(r.code).toBe(0);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const written = new Set((await audit(h, ['--session', id, '--kind', 'fs.write'])).map((e) => e.target));
+      const missing: string[] = [];
+      for (let d = 1; d <= 6; d++) for (let f = 1; f <= 50; f++) if (!written.has(`${w}/burst/${d}/x/f${f}`)) missing.push(`${d}/x/f${f}`);
+      expect(missing).toEqual([]);
+    });
+
     it('lets an allowed domain through the proxy and refuses a denied one, DNS and direct connections', async () => {
       const before = { allowed: allowed.hits.length, denied: denied.hits.length };
       const script = [
