@@ -59,7 +59,7 @@ export class SessionFilesystem {
 
   constructor(private readonly o: SessionFilesystemOptions) {
     this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
-    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { quarantine: this.quarantine });
+    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
     this.prepared = prep;
     // The watcher loads and scans while the rest of the session starts.
     this.watching = watchWritable(prep.plan.writable, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {

@@ -3,7 +3,7 @@
 // watcher, re-hiding, end-of-session sweep) is session-fs.ts. One object per session;
 // everything it owns is closed when it ends.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../personas/schema.js';
 import { parseDuration } from '../personas/schema.js';
@@ -14,6 +14,7 @@ import { ExecTracer } from './intercept/exec-tracer.js';
 import { findHostTools } from './launch/host-tools.js';
 import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
 import { watchBridges, type Bridge } from './launch/bridge-watch.js';
+import { releaseRunDir } from './launch/run-dirs.js';
 import { bridgeSockets, INSIDE, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
@@ -164,7 +165,7 @@ export class Session {
     const o = this.options;
     const dir = this.sessionDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    this.cleanups.push(() => releaseRunDir(dir));
     mkdirSync(o.personaHome, { recursive: true, mode: 0o700 });
     const emptyFile = path.join(dir, 'empty');
     writeFileSync(emptyFile, '', { mode: 0o000 });

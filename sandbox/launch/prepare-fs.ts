@@ -1,9 +1,10 @@
 // Turns the pure filesystem plan into host facts: probes paths, creates the
 // session's placeholders (and removes them afterwards).
-import { closeSync, cpSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, cpSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
 import { alwaysHidden, planFilesystem, type FilesystemPlan, type PathContext, type PathProbe } from '../policy/filesystem.js';
+import { identify, liveRunDirs, present, recoverStaleRunDirs, removePlaceholder, writeManifest } from './run-dirs.js';
 
 export const hostProbe: PathProbe = {
   kind(p) {
@@ -65,30 +66,26 @@ function sweep(p: string, dir: string): { path: string; quarantined: string | un
 }
 
 /**
- * True when the run directory holds more than one session directory (this
- * session's own is still there while it cleans up). Stale ones from a killed
- * supervisor count too: placeholders are then left in place, the safe side.
+ * `runDir` is the session's own run directory: the placeholders it creates are
+ * recorded there, so that a later session can remove them if this one's
+ * supervisor is killed (see run-dirs.ts).
  */
-function otherSessionsRunning(personaeHome: string): boolean {
-  try {
-    return readdirSync(path.join(personaeHome, 'run'), { withFileTypes: true }).filter((e) => e.isDirectory() && /^[0-9a-f]{12}$/.test(e.name)).length > 1;
-  } catch {
-    return true;
-  }
-}
-
-export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, opts: { readonly quarantine?: string } = {}): PreparedFilesystem {
+export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, opts: { readonly runDir: string; readonly quarantine?: string }): PreparedFilesystem {
+  const runRoot = path.join(personaeHome, 'run');
+  recoverStaleRunDirs(runRoot, opts.runDir);
   const plan = planFilesystem(persona, ctx, personaeHome, hostProbe);
-  const created: Array<{ path: string; kind: 'dir' | 'file' }> = [];
+  const made: Array<FilesystemPlan['placeholders'][number]> = [];
   for (const ph of plan.placeholders) {
     try {
       if (ph.kind === 'dir') mkdirSync(ph.path, { recursive: false });
       else closeSync(openSync(ph.path, 'wx', 0o444));
-      created.push(ph);
+      made.push(ph);
     } catch {
       // Could not hold the place (parent missing): it cannot be created inside either.
     }
   }
+  const created = identify(made);
+  writeManifest(opts.runDir, created);
   const hidden = [...new Set(alwaysHidden(ctx, personaeHome))].filter((h) => {
     try {
       return statSync(h).isDirectory();
@@ -96,7 +93,7 @@ export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHo
       return false;
     }
   });
-  const usable: FilesystemPlan = { ...plan, placeholders: plan.placeholders.filter((p) => created.includes(p)) };
+  const usable: FilesystemPlan = { ...plan, placeholders: made };
   const swept: Array<{ path: string; quarantined: string | undefined }> = [];
   return {
     plan: usable,
@@ -104,21 +101,18 @@ export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHo
     cleanup() {
       // Another session may have found one of these placeholders and mounted over it; removing
       // it on the host would detach that mount (and free the trap) inside the other sandbox.
-      if (otherSessionsRunning(personaeHome)) created.length = 0;
-      for (const c of created.reverse()) {
-        try {
-          if (c.kind === 'dir') rmdirSync(c.path);
-          else if (statSync(c.path).size === 0) unlinkSync(c.path);
-        } catch {
-          // not empty any more or gone: leave it
-        }
+      // Left in place, the manifest keeps them for the next session that ends (or starts) alone.
+      if (liveRunDirs(runRoot, opts.runDir).length === 0) {
+        for (const c of [...created].reverse()) removePlaceholder(c);
       }
+      writeManifest(opts.runDir, created.filter(present));
       // The sandbox is gone: nothing can race this final look at the guarded traps.
       const dir = opts.quarantine ?? path.join(personaeHome, 'quarantine', `swept-${Date.now()}`);
       for (const g of [...usable.guarded, ...(usable.sweepAtEnd ?? [])]) {
         const r = sweep(g, dir);
         if (r) swept.push(r);
       }
+      recoverStaleRunDirs(runRoot, opts.runDir);
     },
     swept,
   };

@@ -2,7 +2,7 @@
 // database must open clean with everything acknowledged before the fault, and
 // no sandboxed process may survive.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -56,7 +56,37 @@ describe('faults', () => {
     expect(countEvents(db)).toBeGreaterThanOrEqual(before);
     // And the CLI works on it afterwards.
     expect((await cli(h, ['audit', '--persona', 'loud', '--limit', '5'])).code).toBe(0);
+    // The killed supervisor never cleaned up: its placeholders are still in the workspace.
+    expect(existsSync(path.join(h.workspace, '.vscode'))).toBe(true);
+    // The next session, alone, removes them and the dead session's run directory.
+    expect((await cli(h, ['run', 'loud', '--', 'true'])).code).toBe(0);
+    expect(['.vscode', '.idea', '.claude'].filter((p) => existsSync(path.join(h.workspace, p)))).toEqual([]);
+    expect(readdirSync(path.join(h.home, 'run'))).toEqual([]);
   }, 90_000);
+
+  it('placeholders left while another session runs are removed by the last session to end', async () => {
+    const other = h.path('ws-other');
+    mkdirSync(other);
+    const long = spawn(process.execPath, [CLI, 'run', 'loud', '--workspace', other, '--', 'sleep', '3'], {
+      cwd: other,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: h.home, HOME: h.dir },
+      stdio: 'ignore',
+    });
+    onTestFinished(() => {
+      if (long.exitCode === null && long.signalCode === null) long.kill('SIGKILL');
+    });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(path.join(other, '.vscode')) && Date.now() < deadline) await sleep(50);
+    expect(existsSync(path.join(other, '.vscode'))).toBe(true);
+    // A short session ends while the long one runs: it must not remove its placeholders
+    // (the long sandbox could have mounted over one); they stay, listed for later.
+    expect((await cli(h, ['run', 'loud', '--', 'true'])).code).toBe(0);
+    expect(existsSync(path.join(h.workspace, '.vscode'))).toBe(true);
+    expect(await new Promise((r) => long.once('exit', r))).toBe(0);
+    // The long session ended last, alone: both sessions' placeholders are gone.
+    for (const ws of [h.workspace, other]) expect(['.vscode', '.idea', '.claude'].filter((p) => existsSync(path.join(ws, p)))).toEqual([]);
+    expect(readdirSync(path.join(h.home, 'run'))).toEqual([]);
+  }, 60_000);
 
   it.runIf(process.getuid?.() === 0)('disk full: the session stops itself with a clear error and the log stays intact', async () => {
     const small = h.path('small');
