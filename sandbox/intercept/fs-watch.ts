@@ -5,6 +5,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { watch } from 'chokidar';
 import path from 'node:path';
 import type { EmitEvent } from '../audit/event.js';
+import { NewDirCatchUp } from './new-dirs.js';
 
 export interface FsWatcher {
   readonly ready: Promise<void>;
@@ -34,6 +35,8 @@ export interface WatchOptions {
 export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void, opts: WatchOptions = {}): Promise<FsWatcher> {
   if (paths.length === 0) return { ready: Promise.resolve(), settle: async () => undefined, close: async () => undefined };
   const markerDir = opts.markerDir;
+  const isIgnored = (p: string): boolean =>
+    WATCH_IGNORED.some((frag) => `${p}/`.includes(frag)) || (markerDir !== undefined && path.dirname(p) === markerDir && !path.basename(p).startsWith(MARKER));
   const watcher = watch(markerDir === undefined ? [...paths] : [...paths, markerDir], {
     ignoreInitial: true,
     followSymlinks: false,
@@ -41,13 +44,13 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     // No "atomic write" smoothing: it delays deletes by 100 ms and silently drops
     // paths that look like editor swap files (`*~`, `*.swp`), which an agent could use to hide writes.
     atomic: false,
-    ignored: (p: string) => WATCH_IGNORED.some((frag) => `${p}/`.includes(frag)) || (markerDir !== undefined && path.dirname(p) === markerDir && !path.basename(p).startsWith(MARKER)),
+    ignored: isIgnored,
   });
   const guarded = opts.guarded ?? [];
   const trapOf = (p: string): string | undefined => guarded.find((g) => p === g || p.startsWith(`${g}/`));
   let last = Date.now();
   const markers = new Map<string, () => void>();
-  const write = (kind: 'fs.write' | 'fs.delete', op: string) => (p: string): void => {
+  const write = (kind: 'fs.write' | 'fs.delete', op: string, extra: Record<string, unknown> = {}) => (p: string): void => {
     if (markerDir !== undefined && path.dirname(p) === markerDir) {
       markers.get(p)?.();
       return;
@@ -55,7 +58,7 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     last = Date.now();
     const trap = kind === 'fs.write' ? trapOf(p) : undefined;
     if (trap === undefined) {
-      emit({ kind, target: p, detail: { op } });
+      emit({ kind, target: p, detail: { op, ...extra } });
       return;
     }
     const quarantined = opts.onTrap?.(trap);
@@ -64,14 +67,23 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
       target: p,
       decision: 'deny',
       reason: `persistence trap ${trap.split('/').pop() ?? trap}: not granted by filesystem.allow_sensitive`,
-      detail: { op, quarantined: quarantined ?? null },
+      detail: { op, ...extra, quarantined: quarantined ?? null },
     });
   };
-  watcher.on('add', write('fs.write', 'create'));
+  // Entries chokidar missed in directories made during the session, reported late (caught_up).
+  const catchUp = new NewDirCatchUp(isIgnored, (p, k) => write('fs.write', k === 'dir' ? 'mkdir' : 'create', { caught_up: true })(p));
+  const created = (k: 'file' | 'dir', report: (p: string) => void) => (p: string): void => {
+    if (catchUp.created(p, k)) report(p);
+  };
+  const removed = (report: (p: string) => void) => (p: string): void => {
+    catchUp.removed(p);
+    report(p);
+  };
+  watcher.on('add', created('file', write('fs.write', 'create')));
   watcher.on('change', write('fs.write', 'modify'));
-  watcher.on('addDir', write('fs.write', 'mkdir'));
-  watcher.on('unlink', write('fs.delete', 'unlink'));
-  watcher.on('unlinkDir', write('fs.delete', 'rmdir'));
+  watcher.on('addDir', created('dir', write('fs.write', 'mkdir')));
+  watcher.on('unlink', removed(write('fs.delete', 'unlink')));
+  watcher.on('unlinkDir', removed(write('fs.delete', 'rmdir')));
   let failed = false;
   watcher.on('error', (e) => {
     if (failed) return; // the first error says it; the session is failing closed already
@@ -93,6 +105,7 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     while (Date.now() - last < quietMs && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 25));
   };
   const settle = async (maxMs = 1000): Promise<void> => {
+    catchUp.catchUpAll();
     if (markerDir === undefined) return quiet(40, maxMs);
     const marker = path.join(markerDir, `${MARKER}${randomBytes(6).toString('hex')}`);
     let timer: NodeJS.Timeout | undefined;
@@ -113,5 +126,12 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
       rmSync(marker, { force: true });
     }
   };
-  return { ready, settle, close: () => watcher.close() };
+  return {
+    ready,
+    settle,
+    close: () => {
+      catchUp.close();
+      return watcher.close();
+    },
+  };
 }
