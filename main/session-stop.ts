@@ -3,7 +3,7 @@
 // engine has verified that nothing survives. Returns outcomes; prints nothing.
 import path from 'node:path';
 import { runDir } from '../personas/paths.js';
-import type { SessionRecord } from '../sandbox/audit/store.js';
+import type { AuditStore, SessionRecord } from '../sandbox/audit/store.js';
 import { sendControl } from '../sandbox/session-control.js';
 
 export interface StopOutcome {
@@ -49,4 +49,31 @@ export async function stopForeignSession(home: string, s: SessionRecord, reason:
     const left = isAlive(s.sandbox_pid);
     return { session: s.id, verified: !left, survivors: left ? 1 : 0, error: `control socket unreachable (${(e as Error).message}); killed its supervisor` };
   }
+}
+
+/**
+ * Sessions whose supervisor is gone without having ended them (killed,
+ * crashed, the machine went down) are ended in the log: a `session.end`
+ * event saying so, at the time of their last event. Without it they would
+ * show as running for good (the morning review counted them as still
+ * running). Returns how many were ended.
+ */
+export function endOrphanedSessions(store: AuditStore, now = new Date()): number {
+  let ended = 0;
+  for (const s of store.listSessions({ running: true, limit: 10_000 })) {
+    if (s.supervisor_pid === process.pid || isAlive(s.supervisor_pid)) continue;
+    const last = store.query({ session: s.id, order: 'desc', limit: 1 })[0]?.ts ?? s.started_at;
+    store.append(
+      { session: s.id, persona: s.persona, agent: s.agent, on_behalf_of: s.on_behalf_of },
+      {
+        kind: 'session.end',
+        target: s.id,
+        reason: 'failure',
+        ts: last,
+        detail: { exit_code: null, supervisor: 'gone', note: `its supervisor (pid ${s.supervisor_pid ?? '?'}) ended without ending the session; found ${now.toISOString()}` },
+      },
+    );
+    if (store.endSession(s.id, { exit_code: null, end_reason: 'failure', ended_at: last })) ended++;
+  }
+  return ended;
 }

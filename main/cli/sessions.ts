@@ -1,7 +1,7 @@
 // `personae ps`, `personae stop`, `personae persona suspend|resume`.
 import { resumePersona, suspendPersona } from '../../personas/suspended.js';
 import type { SessionRecord } from '../../sandbox/audit/store.js';
-import { controlSocketPath, isAlive, stopForeignSession } from '../session-stop.js';
+import { controlSocketPath, endOrphanedSessions, isAlive, stopForeignSession } from '../session-stop.js';
 import { home, openStore } from './context.js';
 import { fail, info } from './output.js';
 
@@ -12,6 +12,7 @@ export function controlSocket(id: string): string {
 export async function runningSessions(): Promise<SessionRecord[]> {
   const store = await openStore();
   try {
+    endOrphanedSessions(store);
     return store.listSessions({ running: true }).filter((s) => isAlive(s.supervisor_pid));
   } finally {
     store.close();

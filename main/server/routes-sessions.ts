@@ -10,6 +10,7 @@ import { LaunchRefusal } from '../launch.js';
 import type { ApprovalProvider } from './approvals.js';
 import { HttpError, parseWith, queryObject, readJson, sendJson, sendText } from './http.js';
 import { listAll } from './persona-files.js';
+import { endOrphanedSessions } from '../session-stop.js';
 import { loadReview, rangeEvents, reviewRange } from './review.js';
 import { renderReviewHtml } from './review-html.js';
 import type { Router } from './router.js';
@@ -84,11 +85,13 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
 
   r.add('GET', '/api/review', ({ res, url }) => {
     const q = parseWith(ReviewQuerySchema, queryObject(url), 'query');
+    endOrphanedSessions(d.store); // a session whose supervisor died is not "running" in a review
     sendJson(res, 200, loadReview(d.store, q, displayNames(d.home)));
   });
 
   r.add('GET', '/api/review/export.jsonl', ({ res, url }) => {
     const q = parseWith(ReviewQuerySchema, queryObject(url), 'query');
+    endOrphanedSessions(d.store); // a session whose supervisor died is not "running" in a review
     const { since, until } = reviewRange(q, new Date());
     const { events } = rangeEvents(d.store, since, until, q.persona);
     sendText(res, 200, toJsonl(events), {
@@ -99,6 +102,7 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
 
   r.add('GET', '/api/review/export.html', ({ res, url }) => {
     const q = parseWith(ReviewQuerySchema, queryObject(url), 'query');
+    endOrphanedSessions(d.store); // a session whose supervisor died is not "running" in a review
     const review = loadReview(d.store, q, displayNames(d.home));
     sendText(res, 200, renderReviewHtml(review), {
       'content-type': 'text/html; charset=utf-8',

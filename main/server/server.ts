@@ -17,7 +17,7 @@ import { Router } from './router.js';
 import { checkHost, checkOrigin, Credentials, sessionCookie } from './security.js';
 import { SessionApprovals } from './session-approvals.js';
 import { SessionRegistry } from './sessions.js';
-import { isAlive } from '../session-stop.js';
+import { endOrphanedSessions, isAlive } from '../session-stop.js';
 import { securityHeaders, serveStatic } from './static.js';
 import { StreamHub } from './stream.js';
 
@@ -53,6 +53,7 @@ export interface Backend {
 export async function startBackend(o: BackendOptions): Promise<Backend> {
   const log = o.log ?? (() => undefined);
   const store = openAuditStore(auditDbPath(o.home), { onError: (e) => log(`audit log: ${e.message}`) });
+  endOrphanedSessions(store);
   const engineApprovals = o.approvals === undefined
     ? new SessionApprovals({
       home: o.home,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { CLI, cli, countEvents, makeHome, processesMatching, type Home } from './harness.js';
+import { audit, CLI, cli, countEvents, makeHome, processesMatching, type Home } from './harness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -62,6 +62,15 @@ describe('faults', () => {
     expect((await cli(h, ['run', 'loud', '--', 'true'])).code).toBe(0);
     expect(['.vscode', '.idea', '.claude'].filter((p) => existsSync(path.join(h.workspace, p)))).toEqual([]);
     expect(readdirSync(path.join(h.home, 'run'))).toEqual([]);
+    // Its record is ended once a personae process looks (ps here): not "running" for good.
+    expect((await cli(h, ['ps'])).code).toBe(0);
+    const ends = await audit(h, ['--persona', 'loud', '--kind', 'session.end']);
+    const orphan = ends.find((e) => (e.detail as { supervisor?: string }).supervisor === 'gone');
+    expect(orphan?.reason).toBe('failure');
+    const conn2 = new Database(db, { readonly: true });
+    const open = conn2.prepare('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL').get() as { n: number };
+    conn2.close();
+    expect(open.n).toBe(0);
   }, 90_000);
 
   it('placeholders left while another session runs are removed by the last session to end', async () => {
