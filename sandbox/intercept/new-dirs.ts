@@ -13,6 +13,8 @@ const MAX_DIRS = 20_000;
 const MAX_KNOWN = 500_000;
 /** How long after a new directory is reported it is read again. */
 const CATCH_UP_MS = 50;
+/** Entries one final catch-up looks at, at most (an agent could make millions to stall the session's end). */
+const FINAL_BUDGET = 200_000;
 
 export class NewDirCatchUp {
   private readonly dirs = new Set<string>();
@@ -50,7 +52,11 @@ export class NewDirCatchUp {
 
   /** Reads every directory made during the session once more (the session is settling). */
   catchUpAll(): void {
-    for (const d of this.dirs) this.read(d);
+    let budget = FINAL_BUDGET;
+    for (const d of this.dirs) {
+      budget -= this.read(d);
+      if (budget <= 0) return;
+    }
   }
 
   close(): void {
@@ -69,12 +75,13 @@ export class NewDirCatchUp {
     this.timer.unref();
   }
 
-  private read(dir: string): void {
+  /** Reads one directory; returns how many entries it holds. */
+  private read(dir: string): number {
     let entries;
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      return; // gone again
+      return 0; // gone again
     }
     for (const e of entries) {
       const p = path.join(dir, e.name);
@@ -82,5 +89,6 @@ export class NewDirCatchUp {
       const kind = e.isDirectory() ? 'dir' : 'file';
       if (this.created(p, kind)) this.report(p, kind);
     }
+    return entries.length;
   }
 }
