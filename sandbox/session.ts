@@ -12,10 +12,10 @@ import { createRedactor } from './audit/redact.js';
 import type { AuditStore } from './audit/store.js';
 import { ExecTracer } from './intercept/exec-tracer.js';
 import { findHostTools } from './launch/host-tools.js';
-import { childrenOf, pidNamespace, stopNamespace, waitFor, type StopResult } from './launch/pidns.js';
-import { watchBridges, type Bridge } from './launch/bridge-watch.js';
+import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.js';
+import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { releaseRunDir } from './launch/run-dirs.js';
-import { bridgeSockets, INSIDE, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { bridgeSockets, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -288,10 +288,7 @@ export class Session {
     store.flush();
 
     const control: ControlServer = await startControlServer(path.join(dir, 'control.sock'), {
-      stop: async (reason) => {
-        const r = await this.stop(reason === 'suspend' ? 'suspended' : 'stopped');
-        return r;
-      },
+      stop: (reason) => this.stop(reason === 'suspend' ? 'suspended' : 'stopped'),
       status: () => ({ id: this.id, persona: o.persona.name, pid: this.proc?.pid }),
       approvals: () => this.approvals.list(),
       answer: (id, decision, by) => this.approvals.answer(id, decision, by),
@@ -304,11 +301,7 @@ export class Session {
     mark('control ready');
     void this.findNamespace().then(() => files.sandboxKnown());
     this.armLimits();
-    const bridges: Bridge[] = [
-      { port: INSIDE.proxyPort, name: 'proxy bridge', consequence: 'all network access' },
-      { port: INSIDE.brokerPort, name: 'broker bridge', consequence: 'every tool call and shell command' },
-    ];
-    this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, bridges, (b) =>
+    this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, SANDBOX_BRIDGES, (b) =>
       this.emit({
         kind: 'error',
         target: b.name,
@@ -323,23 +316,10 @@ export class Session {
   /** Records the sandbox's pid namespace (from its init, bwrap's child) so stop can find every member. */
   private async findNamespace(): Promise<void> {
     const root = this.proc?.pid;
-    if (root === undefined) return;
-    const own = pidNamespace(process.pid);
-    await waitFor(() => {
-      // helper (exec'd into the exec logger) -> bwrap -> init (in the new namespace)
-      const queue = [root];
-      while (queue.length > 0) {
-        const p = queue.shift() as number;
-        const ns = pidNamespace(p);
-        if (ns !== undefined && ns !== own) {
-          this.ns = ns;
-          this.init = p;
-          return true;
-        }
-        queue.push(...childrenOf(p));
-      }
-      return false;
-    }, 3000, 5);
+    const found = root === undefined ? undefined : await findSandboxInit(root);
+    if (found === undefined) return;
+    this.ns = found.ns;
+    this.init = found.init;
   }
 
   private armLimits(): void {

@@ -7,6 +7,7 @@
 // exec on, a missing listener is a dead bridge; a listener replaced by
 // another one (a different socket inode than first seen) counts as dead too.
 import { readFileSync } from 'node:fs';
+import { INSIDE } from './plan.js';
 
 export interface Bridge {
   readonly port: number;
@@ -14,6 +15,12 @@ export interface Bridge {
   /** What is now refused, for the event's reason. */
   readonly consequence: string;
 }
+
+/** The bridges every sandbox has, and what their loss refuses. */
+export const SANDBOX_BRIDGES: readonly Bridge[] = [
+  { port: INSIDE.proxyPort, name: 'proxy bridge', consequence: 'all network access' },
+  { port: INSIDE.brokerPort, name: 'broker bridge', consequence: 'every tool call and shell command' },
+];
 
 /** Loopback listening sockets in a tcp table: port -> socket inode. */
 export function loopbackListeners(table: string): Map<number, string> {

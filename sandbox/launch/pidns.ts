@@ -117,3 +117,27 @@ export async function stopNamespace(ns: string, init: number | undefined, graceM
   await waitFor(() => membersOf(ns).length === 0, 2000, 10);
   return { survivors: membersOf(ns), signalled: first.length, killed };
 }
+
+/**
+ * The sandbox's init, found from the process that started it (helper, exec'd
+ * into the exec logger, -> bwrap -> init): the first descendant in another pid
+ * namespace than ours. Waits (bounded) for it to appear.
+ */
+export async function findSandboxInit(root: number, timeoutMs = 3000): Promise<{ ns: string; init: number } | undefined> {
+  const own = pidNamespace(process.pid);
+  let found: { ns: string; init: number } | undefined;
+  await waitFor(() => {
+    const queue = [root];
+    while (queue.length > 0) {
+      const p = queue.shift() as number;
+      const ns = pidNamespace(p);
+      if (ns !== undefined && ns !== own) {
+        found = { ns, init: p };
+        return true;
+      }
+      queue.push(...childrenOf(p));
+    }
+    return false;
+  }, timeoutMs, 5);
+  return found;
+}
