@@ -138,13 +138,27 @@ export class Session {
     try {
       await session.launch(tools);
     } catch (err) {
-      session.proc?.kill('SIGKILL'); // a sandbox spawned before the failure never got its "go"
+      await session.abortSandbox();
       await session.cleanup();
       // What happened before the failure is still recorded, when the log can be opened.
       await session.openStore().catch(() => undefined);
       throw err;
     }
     return session;
+  }
+
+  /**
+   * Kills a sandbox that never got its "go" (the start failed after the spawn).
+   * Killing its logger alone is not enough: bwrap caught in its set-up may not
+   * have armed its own die-with-parent yet, and its init would then live on,
+   * holding the bridges. So the sandbox's pid namespace is found and killed.
+   */
+  private async abortSandbox(): Promise<void> {
+    const proc = this.proc;
+    if (proc === undefined) return;
+    if (this.ns === undefined) await this.findNamespace();
+    if (this.ns !== undefined) await stopNamespace(this.ns, this.init, 0);
+    proc.kill('SIGKILL');
   }
 
   /** Opens the audit store (when it was given as an opener) and appends the events emitted before. */

@@ -121,12 +121,13 @@ export async function stopNamespace(ns: string, init: number | undefined, graceM
 /**
  * The sandbox's init, found from the process that started it (helper, exec'd
  * into the exec logger, -> bwrap -> init): the first descendant in another pid
- * namespace than ours. Waits (bounded) for it to appear.
+ * namespace than ours. Waits (bounded) for it to appear, or for `root` to be gone.
  */
 export async function findSandboxInit(root: number, timeoutMs = 3000): Promise<{ ns: string; init: number } | undefined> {
   const own = pidNamespace(process.pid);
   let found: { ns: string; init: number } | undefined;
   await waitFor(() => {
+    if (pidNamespace(root) === undefined) return true; // the whole chain is gone: nothing to find
     const queue = [root];
     while (queue.length > 0) {
       const p = queue.shift() as number;

@@ -2,7 +2,7 @@
 // database must open clean with everything acknowledged before the fault, and
 // no sandboxed process may survive.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -95,6 +95,26 @@ describe('faults', () => {
     // The long session ended last, alone: both sessions' placeholders are gone.
     for (const ws of [h.workspace, other]) expect(['.vscode', '.idea', '.claude'].filter((p) => existsSync(path.join(ws, p)))).toEqual([]);
     expect(readdirSync(path.join(h.home, 'run'))).toEqual([]);
+  }, 60_000);
+
+  it('a start that fails after the sandbox is spawned (an unreadable audit log) leaves no process behind', async () => {
+    const g = makeHome();
+    try {
+      g.writePersona({ name: 'loud', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+      writeFileSync(path.join(g.home, 'audit.db'), 'this is not a database');
+      // The store opens while the sandbox sets itself up, so it fails with bwrap mid-way: several times, to meet the race.
+      for (let i = 0; i < 5; i++) {
+        const r = await cli(g, ['run', 'loud', '--', 'echo', 'MUST-NOT-RUN']);
+        expect(r.code).not.toBe(0);
+        expect(r.stdout).not.toContain('MUST-NOT-RUN');
+        expect(r.stderr.trim().split('\n')).toEqual(['personae: file is not a database']);
+      }
+      const gone = Date.now() + 3000;
+      while (processesMatching(g.home).length > 0 && Date.now() < gone) await sleep(50);
+      expect(processesMatching(g.home)).toEqual([]);
+    } finally {
+      g.cleanup();
+    }
   }, 60_000);
 
   it.runIf(process.getuid?.() === 0)('disk full: the session stops itself with a clear error and the log stays intact', async () => {
