@@ -53,6 +53,12 @@
  * Being CMD's parent also makes this process an ancestor of everything in the
  * sandbox, which Yama's ptrace_scope=1 requires for reading /proc/PID/mem.
  * It exits with CMD's status, or dies by CMD's signal.
+ *
+ * SIGTERM (the supervisor died: its parent-death signal, see personae-seccomp
+ * --die-with-parent) kills the sandbox: CMD (bwrap) is stopped so it makes no
+ * new child, the children it made (the sandbox's init, which takes its pid
+ * namespace with it) are killed, then CMD. bwrap's own --die-with-parent would
+ * miss a sandbox still setting itself up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -238,6 +244,45 @@ static void acknowledge(int *conn) {
   *conn = -1;
 }
 
+static volatile sig_atomic_t term_seen = 0;
+static void note_term(int sig) {
+  (void)sig;
+  term_seen = 1;
+}
+
+/*
+ * Kills CMD (bwrap) and everything it started, even mid set-up: stops it,
+ * kills its children (the sandbox's init takes its whole pid namespace with
+ * it), then kills it. Returns 1 when CMD was reaped here (its status in
+ * *status), 0 when its end is left to the SIGCHLD path.
+ */
+static int kill_sandbox(pid_t bwrap, int *status) {
+  int st;
+  kill(bwrap, SIGSTOP);
+  pid_t w = waitpid(bwrap, &st, WUNTRACED);
+  if (w == bwrap && !WIFSTOPPED(st)) {
+    *status = st;
+    return 1;
+  }
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)bwrap, (int)bwrap);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n > 0) {
+      buf[n] = '\0';
+      for (char *p = buf, *end; *p != '\0'; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p) break;
+        if (pid > 1) kill((pid_t)pid, SIGKILL);
+      }
+    }
+  }
+  kill(bwrap, SIGKILL);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *sock_path = NULL, *out_path = NULL;
   int go = 1;
@@ -281,6 +326,7 @@ int main(int argc, char **argv) {
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigaddset(&chld, SIGUSR1);
+  sigaddset(&chld, SIGTERM);
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sig_fd < 0) die("signalfd");
@@ -298,9 +344,23 @@ int main(int argc, char **argv) {
     _exit(errno == ENOENT ? 127 : 126);
   }
 
-  /* Blocks until personae opens the FIFO's reading end. */
-  out_fd = open(out_path, O_WRONLY | O_CLOEXEC);
+  /*
+   * Blocks until personae opens the FIFO's reading end. A SIGTERM meanwhile
+   * (the supervisor died before it did) interrupts the wait: the sandbox is
+   * then killed like any other time.
+   */
+  int status = 0, exited = 0;
+  struct sigaction on_term = {.sa_handler = note_term};
+  sigemptyset(&on_term.sa_mask);
+  sigaction(SIGTERM, &on_term, NULL);
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &term, NULL);
+  if (!term_seen) out_fd = open(out_path, O_WRONLY | O_CLOEXEC);
+  sigprocmask(SIG_BLOCK, &term, NULL);
   if (out_fd < 0) log_broken = 1;
+  if (term_seen) exited = kill_sandbox(child, &status);
 
   struct seccomp_notif_sizes sizes;
   if (syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) {
@@ -321,8 +381,11 @@ int main(int argc, char **argv) {
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sig_fd, &add) != 0) die("epoll_ctl");
 
   int notif = -1, pending_ack = -1;
-  int status = 0, exited = 0;
   struct timespec hup_deadline = {0};
+  if (term_seen) {
+    clock_gettime(CLOCK_MONOTONIC, &hup_deadline);
+    hup_deadline.tv_sec += 2;
+  }
   for (;;) {
     int timeout = -1;
     if (exited) {
@@ -373,6 +436,10 @@ int main(int argc, char **argv) {
           if (si.ssi_signo == SIGUSR1) {
             go = 1;
             acknowledge(&pending_ack);
+          } else if (si.ssi_signo == SIGTERM && !exited && kill_sandbox(child, &status)) {
+            exited = 1;
+            clock_gettime(CLOCK_MONOTONIC, &hup_deadline);
+            hup_deadline.tv_sec += 2;
           }
         }
         if (!exited && waitpid(child, &status, WNOHANG) == child) {

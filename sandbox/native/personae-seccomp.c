@@ -4,10 +4,11 @@
  *   personae-seccomp [--exec-log SOCK] CMD [ARGS...]
  *   personae-seccomp --die-with-parent PPID [--fifo PATH] CMD [ARGS...]
  *
- * The second form applies no filter: it arranges for CMD to be killed when the
- * process PPID (the personae supervisor) dies, so that a supervisor killed by
- * SIGKILL still takes its tracer and sandbox with it (bwrap's own
- * --die-with-parent then takes everything inside). With --fifo it first
+ * The second form applies no filter: it arranges for CMD to get SIGTERM when
+ * the process PPID (the personae supervisor) dies, so that a supervisor killed
+ * by SIGKILL still takes its tracer and sandbox with it. CMD is the exec
+ * logger, which answers SIGTERM by killing the sandbox's whole tree itself:
+ * bwrap's own --die-with-parent is not armed yet while it sets up. With --fifo it first
  * creates the FIFO (mode 0600) the exec tracer writes to, so the trace never
  * touches the disk and no file descriptor of it is ever inherited.
  *
@@ -168,7 +169,7 @@ static int die_with_parent(int argc, char **argv) {
     return 64;
   }
   long expected = strtol(argv[2], NULL, 10);
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) {
     perror("personae-seccomp: PR_SET_PDEATHSIG");
     return 70;
   }

@@ -97,6 +97,29 @@ describe('faults', () => {
     expect(readdirSync(path.join(h.home, 'run'))).toEqual([]);
   }, 60_000);
 
+  it('SIGKILL of the CLI at any moment of its start leaves no sandbox process behind', async () => {
+    const g = makeHome();
+    try {
+      g.writePersona({ name: 'loud', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+      // Staggered over the start (the spawn comes ~80 ms in, bwrap sets up for ~20 ms after).
+      for (let i = 0; i < 24; i++) {
+        const child = spawn(process.execPath, [CLI, 'run', 'loud', '--', 'sleep', '30'], {
+          cwd: g.workspace,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: g.home, HOME: g.dir },
+          stdio: 'ignore',
+        });
+        await sleep(40 + i * 7);
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+      const gone = Date.now() + 5000;
+      while (processesMatching(g.home).length > 0 && Date.now() < gone) await sleep(50);
+      expect(processesMatching(g.home)).toEqual([]);
+    } finally {
+      g.cleanup();
+    }
+  }, 60_000);
+
   it('a start that fails after the sandbox is spawned (an unreadable audit log) leaves no process behind', async () => {
     const g = makeHome();
     try {
