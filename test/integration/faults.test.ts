@@ -97,10 +97,22 @@ describe('faults', () => {
     expect(readdirSync(path.join(h.home, 'run'))).toEqual([]);
   }, 60_000);
 
-  it('SIGKILL of the CLI at any moment of its start leaves no sandbox process behind', async () => {
+  /** A fresh home with the loud persona; afterwards, no process of it may be left (bounded wait). */
+  async function inFreshHome(body: (g: Home) => Promise<void>): Promise<void> {
     const g = makeHome();
     try {
       g.writePersona({ name: 'loud', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+      await body(g);
+      const gone = Date.now() + 5000;
+      while (processesMatching(g.home).length > 0 && Date.now() < gone) await sleep(50);
+      expect(processesMatching(g.home)).toEqual([]);
+    } finally {
+      g.cleanup();
+    }
+  }
+
+  it('SIGKILL of the CLI at any moment of its start leaves no sandbox process behind', () =>
+    inFreshHome(async (g) => {
       // Staggered over the start (the spawn comes ~80 ms in, bwrap sets up for ~20 ms after).
       for (let i = 0; i < 24; i++) {
         const child = spawn(process.execPath, [CLI, 'run', 'loud', '--', 'sleep', '30'], {
@@ -112,18 +124,10 @@ describe('faults', () => {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
       }
-      const gone = Date.now() + 5000;
-      while (processesMatching(g.home).length > 0 && Date.now() < gone) await sleep(50);
-      expect(processesMatching(g.home)).toEqual([]);
-    } finally {
-      g.cleanup();
-    }
-  }, 60_000);
+    }), 60_000);
 
-  it('a start that fails after the sandbox is spawned (an unreadable audit log) leaves no process behind', async () => {
-    const g = makeHome();
-    try {
-      g.writePersona({ name: 'loud', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+  it('a start that fails after the sandbox is spawned (an unreadable audit log) leaves no process behind', () =>
+    inFreshHome(async (g) => {
       writeFileSync(path.join(g.home, 'audit.db'), 'this is not a database');
       // The store opens while the sandbox sets itself up, so it fails with bwrap mid-way: several times, to meet the race.
       for (let i = 0; i < 5; i++) {
@@ -132,13 +136,7 @@ describe('faults', () => {
         expect(r.stdout).not.toContain('MUST-NOT-RUN');
         expect(r.stderr.trim().split('\n')).toEqual(['personae: file is not a database']);
       }
-      const gone = Date.now() + 3000;
-      while (processesMatching(g.home).length > 0 && Date.now() < gone) await sleep(50);
-      expect(processesMatching(g.home)).toEqual([]);
-    } finally {
-      g.cleanup();
-    }
-  }, 60_000);
+    }), 60_000);
 
   it.runIf(process.getuid?.() === 0)('disk full: the session stops itself with a clear error and the log stays intact', async () => {
     const small = h.path('small');
