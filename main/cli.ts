@@ -21,7 +21,10 @@ program
   .option('--no-tty', 'never allocate a PTY, even on a terminal')
   .action(async (persona: string, command: string[], opts: { workspace: string; onBehalfOf?: string; tty: boolean }) => {
     const { runCommand } = await import('./cli/run.js');
-    process.exitCode = await runCommand(persona, command, opts);
+    // Exit as soon as the session has ended and its log is closed: a library timer left
+    // behind (chokidar re-reads a changed directory at most once a second, and closing it
+    // does not cancel that) would otherwise hold the process for up to a second.
+    process.exit(await runCommand(persona, command, opts));
   });
 
 program
