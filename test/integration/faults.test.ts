@@ -2,11 +2,11 @@
 // database must open clean with everything acknowledged before the fault, and
 // no sandboxed process may survive.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { audit, CLI, cli, countEvents, makeHome, processesMatching, type Home } from './harness.js';
+import { audit, CLI, cli, countEvents, makeHome, processesMatching, testUsers, type Home, type RunAs } from './harness.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -98,8 +98,8 @@ describe('faults', () => {
   }, 60_000);
 
   /** A fresh home with the loud persona; afterwards, no process of it may be left (bounded wait). */
-  async function inFreshHome(body: (g: Home) => Promise<void>): Promise<void> {
-    const g = makeHome();
+  async function inFreshHome(as: RunAs, body: (g: Home) => Promise<void>): Promise<void> {
+    const g = makeHome(as);
     try {
       g.writePersona({ name: 'loud', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
       await body(g);
@@ -111,32 +111,36 @@ describe('faults', () => {
     }
   }
 
-  it('SIGKILL of the CLI at any moment of its start leaves no sandbox process behind', () =>
-    inFreshHome(async (g) => {
-      // Staggered over the start (the spawn comes ~80 ms in, bwrap sets up for ~20 ms after).
-      for (let i = 0; i < 24; i++) {
-        const child = spawn(process.execPath, [CLI, 'run', 'loud', '--', 'sleep', '30'], {
-          cwd: g.workspace,
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: g.home, HOME: g.dir },
-          stdio: 'ignore',
-        });
-        await sleep(40 + i * 7);
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
-      }
-    }), 60_000);
+  for (const as of testUsers()) {
+    it(`SIGKILL of the CLI at any moment of its start leaves no sandbox process behind (as ${as.label})`, () =>
+      inFreshHome(as, async (g) => {
+        // Staggered over the start (the spawn comes ~80 ms in, bwrap sets up for ~20 ms after).
+        for (let i = 0; i < 24; i++) {
+          const child = spawn(process.execPath, [CLI, 'run', 'loud', '--', 'sleep', '30'], {
+            cwd: g.workspace,
+            env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: g.home, HOME: g.dir },
+            stdio: 'ignore',
+            ...(as.uid !== undefined ? { uid: as.uid, gid: as.gid ?? as.uid } : {}),
+          });
+          await sleep(40 + i * 7);
+          child.kill('SIGKILL');
+          await new Promise((r) => child.once('exit', r));
+        }
+      }), 60_000);
 
-  it('a start that fails after the sandbox is spawned (an unreadable audit log) leaves no process behind', () =>
-    inFreshHome(async (g) => {
-      writeFileSync(path.join(g.home, 'audit.db'), 'this is not a database');
-      // The store opens while the sandbox sets itself up, so it fails with bwrap mid-way: several times, to meet the race.
-      for (let i = 0; i < 5; i++) {
-        const r = await cli(g, ['run', 'loud', '--', 'echo', 'MUST-NOT-RUN']);
-        expect(r.code).not.toBe(0);
-        expect(r.stdout).not.toContain('MUST-NOT-RUN');
-        expect(r.stderr.trim().split('\n')).toEqual(['personae: file is not a database']);
-      }
-    }), 60_000);
+    it(`a start that fails after the sandbox is spawned (an unreadable audit log) leaves no process behind (as ${as.label})`, () =>
+      inFreshHome(as, async (g) => {
+        writeFileSync(path.join(g.home, 'audit.db'), 'this is not a database');
+        if (as.uid !== undefined) chownSync(path.join(g.home, 'audit.db'), as.uid, as.gid ?? as.uid);
+        // The store opens while the sandbox sets itself up, so it fails with bwrap mid-way: several times, to meet the race.
+        for (let i = 0; i < 5; i++) {
+          const r = await cli(g, ['run', 'loud', '--', 'echo', 'MUST-NOT-RUN']);
+          expect(r.code).not.toBe(0);
+          expect(r.stdout).not.toContain('MUST-NOT-RUN');
+          expect(r.stderr.trim().split('\n')).toEqual(['personae: file is not a database']);
+        }
+      }), 60_000);
+  }
 
   it.runIf(process.getuid?.() === 0)('disk full: the session stops itself with a clear error and the log stays intact', async () => {
     const small = h.path('small');
