@@ -1,8 +1,8 @@
 // Persona text -> Persona, or one clear line per problem. Never throws:
 // syntax errors, hostile YAML (alias bombs, duplicate keys, odd tags), huge
 // files and schema violations all come back as `file: field: message` lines.
-import { LineCounter, Parser, parseDocument } from 'yaml';
-import type { YAMLError } from 'yaml';
+import { Composer, LineCounter, Parser, YAMLParseError } from 'yaml';
+import type { Document, YAMLError } from 'yaml';
 import { describeIssues, oneLine } from './issue-format.js';
 import { checkJsonText, lineOf } from './json-check.js';
 import { PersonaSchema } from './schema.js';
@@ -63,16 +63,23 @@ function aliasErrorLine(err: unknown): string {
   return `could not read YAML: ${message.split('\n')[0] ?? ''}`;
 }
 
+/** As yaml's parseDocument, from tokens parsed once: checked for depth (above) before the composer sees them. */
 function parseYamlData(text: string): DataResult {
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    schema: 'core',
-    merge: false,
-    logLevel: 'error',
-  });
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  if (nestsDeeperThan(tokens, MAX_NESTING)) {
+    return { ok: false, errors: [`lists and mappings nest more than ${MAX_NESTING} levels deep; a persona file needs only a few`] };
+  }
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, schema: 'core', merge: false, logLevel: 'error' });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, text.length)) {
+    if (doc === undefined) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  if (doc === undefined) return { ok: true, value: null, empty: true };
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) return { ok: false, errors: problems.map((e) => yamlErrorLine(text, lines, e)) };
   if (doc.contents === null) return { ok: true, value: null, empty: true };
@@ -100,10 +107,10 @@ const COLLECTION_TOKENS = new Set(['block-map', 'block-seq', 'flow-collection'])
  * CST parser, which is iterative, and walks its tokens with an explicit
  * stack: the recursive composer must never see very deep input, because
  * running out of stack there can abort the whole process (a V8 fatal error,
- * not a catchable RangeError). JSON is YAML enough for this check.
+ * not a catchable RangeError).
  */
-export function nestsDeeperThan(text: string, limit: number): boolean {
-  for (const token of new Parser().parse(text)) {
+function nestsDeeperThan(tokens: Iterable<unknown>, limit: number): boolean {
+  for (const token of tokens) {
     const stack: Array<[unknown, number]> = [[token, 0]];
     for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
       const [node, depth] = entry;
@@ -122,9 +129,6 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 function parseData(text: string, format: PersonaFormat): DataResult {
   try {
     if (format === 'json') return parseJsonData(text);
-    if (nestsDeeperThan(text, MAX_NESTING)) {
-      return { ok: false, errors: [`lists and mappings nest more than ${MAX_NESTING} levels deep; a persona file needs only a few`] };
-    }
     return parseYamlData(text);
   } catch (err) {
     // A last resort: parsing must report, never throw.
