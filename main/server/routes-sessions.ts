@@ -83,15 +83,20 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
     sendJson(res, 200, { id, decision: body.decision });
   });
 
-  r.add('GET', '/api/review', ({ res, url }) => {
+  /** A review's query; sessions whose supervisor died are ended first, so a review never counts them as running. */
+  const reviewQuery = (url: URL): ReturnType<typeof ReviewQuerySchema.parse> => {
     const q = parseWith(ReviewQuerySchema, queryObject(url), 'query');
-    endOrphanedSessions(d.store); // a session whose supervisor died is not "running" in a review
+    endOrphanedSessions(d.store);
+    return q;
+  };
+
+  r.add('GET', '/api/review', ({ res, url }) => {
+    const q = reviewQuery(url);
     sendJson(res, 200, loadReview(d.store, q, displayNames(d.home)));
   });
 
   r.add('GET', '/api/review/export.jsonl', ({ res, url }) => {
-    const q = parseWith(ReviewQuerySchema, queryObject(url), 'query');
-    endOrphanedSessions(d.store); // a session whose supervisor died is not "running" in a review
+    const q = reviewQuery(url);
     const { since, until } = reviewRange(q, new Date());
     const { events } = rangeEvents(d.store, since, until, q.persona);
     sendText(res, 200, toJsonl(events), {
@@ -101,8 +106,7 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
   });
 
   r.add('GET', '/api/review/export.html', ({ res, url }) => {
-    const q = parseWith(ReviewQuerySchema, queryObject(url), 'query');
-    endOrphanedSessions(d.store); // a session whose supervisor died is not "running" in a review
+    const q = reviewQuery(url);
     const review = loadReview(d.store, q, displayNames(d.home));
     sendText(res, 200, renderReviewHtml(review), {
       'content-type': 'text/html; charset=utf-8',
