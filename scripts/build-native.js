@@ -11,7 +11,7 @@ mkdirSync(out, { recursive: true });
 const cc = process.env.CC || 'cc';
 // Each helper and its sources.
 const helpers = {
-  'personae-seccomp': ['personae-seccomp.c'],
+  'personae-seccomp': ['personae-seccomp.c', 'listen-wait.c'],
   'personae-execlog': ['personae-execlog.c', 'execlog-target.c'],
   'personae-remount': ['personae-remount.c'],
 };

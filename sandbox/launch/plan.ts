@@ -104,19 +104,13 @@ export function bridgeSockets(bridgeDir: string): { readonly proxy: string; read
 export function initScript(): string {
   const bridge = (port: number, sock: string): string =>
     `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=512 UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
-  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
-  const ports = [INSIDE.proxyPort, INSIDE.brokerPort];
-  // Wait (bounded) until every bridge listens, reading /proc/net/tcp with shell builtins only:
-  // no process is started (each one would be traced), no sleep; at most ~20,000 reads.
-  const checks = ports.map((p) => `case "$t" in *" 0100007F:${hex(p)} "*) ;; *) ok=0 ;; esac`).join('; ');
+  // personae-seccomp waits (bounded) until every bridge listens before the filter and the command:
+  // it asks the kernel for listening sockets only (see sandbox/native/listen-wait.c).
   return [
     'set -e',
     bridge(INSIDE.proxyPort, INSIDE.proxySocket),
     bridge(INSIDE.brokerPort, INSIDE.brokerSocket),
-    'i=0; ok=0',
-    `while [ $i -lt 20000 ]; do t=""; while IFS= read -r l; do t="$t $l "; done < /proc/net/tcp; ok=1; ${checks}; [ $ok = 1 ] && break; i=$((i+1)); done`,
-    `[ $ok = 1 ] || { echo "personae: the network bridge did not start; refusing to run" >&2; exit 125; }`,
-    `exec ${INSIDE.seccomp} --exec-log ${INSIDE.execLogSocket} "$@"`,
+    `exec ${INSIDE.seccomp} --wait-listen ${INSIDE.proxyPort},${INSIDE.brokerPort} --exec-log ${INSIDE.execLogSocket} "$@"`,
   ]
     .join('\n');
 }

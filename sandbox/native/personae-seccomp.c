@@ -1,7 +1,7 @@
 /*
  * personae-seccomp: applies the sandbox's syscall filter, then execs a command.
  *
- *   personae-seccomp [--exec-log SOCK] CMD [ARGS...]
+ *   personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]
  *   personae-seccomp --die-with-parent PPID [--fifo PATH] CMD [ARGS...]
  *
  * The second form applies no filter: it arranges for CMD to get SIGTERM when
@@ -14,7 +14,9 @@
  *
  * Runs inside the bwrap sandbox after the proxy bridge (socat) has started, so
  * that the bridge keeps its unix socket while nothing started after it can
- * create one. The filter returns EPERM for syscalls a coding agent has no use
+ * create one. With --wait-listen it first waits (at most 10 s, or --wait-ms) until every
+ * bridge listens on its loopback port (listen-wait.c), and refuses to run the
+ * command when one never does. The filter returns EPERM for syscalls a coding agent has no use
  * for and that widen the attack surface (ptrace, mount, namespaces, kernel
  * keyrings, BPF, io_uring, module loading), and for socket(AF_UNIX, ...), so
  * host unix sockets visible on the filesystem cannot be reached, and for
@@ -56,6 +58,11 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "listen-wait.h"
+
+/* How long the bridges may take to listen. */
+#define WAIT_LISTEN_MS 10000
 
 #if defined(__x86_64__)
 #define PERSONAE_ARCH AUDIT_ARCH_X86_64
@@ -237,12 +244,35 @@ static void hand_over(int conn, int listener) {
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--die-with-parent") == 0) return die_with_parent(argc, argv);
   int cmd = 1, logger = -1;
-  if (argc >= 3 && strcmp(argv[1], "--exec-log") == 0) {
-    logger = connect_logger(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "--wait-listen") == 0) {
+    unsigned short ports[MAX_WAIT_PORTS];
+    int n = parse_ports(argv[2], ports, MAX_WAIT_PORTS);
+    if (n <= 0) {
+      fprintf(stderr, "personae-seccomp: --wait-listen takes a list of ports, like 3128,3129\n");
+      return 64;
+    }
     cmd = 3;
+    long wait_ms = WAIT_LISTEN_MS;
+    if (argc >= 5 && strcmp(argv[3], "--wait-ms") == 0) {
+      char *end;
+      wait_ms = strtol(argv[4], &end, 10);
+      if (*end != '\0' || wait_ms < 0 || wait_ms > 600000) {
+        fprintf(stderr, "personae-seccomp: --wait-ms takes milliseconds, 0 to 600000\n");
+        return 64;
+      }
+      cmd = 5;
+    }
+    if (wait_listening(ports, n, (int)wait_ms) != 0) {
+      fprintf(stderr, "personae: the network bridge did not start; refusing to run\n");
+      return 125;
+    }
+  }
+  if (argc >= cmd + 2 && strcmp(argv[cmd], "--exec-log") == 0) {
+    logger = connect_logger(argv[cmd + 1]);
+    cmd += 2;
   }
   if (argc <= cmd) {
-    fprintf(stderr, "usage: personae-seccomp [--exec-log SOCK] CMD [ARGS...]\n");
+    fprintf(stderr, "usage: personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]\n");
     return 64;
   }
   struct sock_filter prog[12 + 2 * N_DENIED + 96];

@@ -1,0 +1,95 @@
+// personae-seccomp's waiting mode, run for real: --wait-listen (the
+// sandbox's init waits for its bridges to listen before the command starts).
+// Judged from outside: exit codes, timings.
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../sandbox/launch/host-tools.js';
+
+const HELPER = `${packageRoot()}/dist/native/personae-seccomp`;
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+/** A TCP listener on `host`, port chosen by the kernel. */
+async function listener(host: string, port = 0): Promise<number> {
+  const s = createServer((c) => c.destroy());
+  servers.push(s);
+  await new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(port, host, () => resolve());
+  });
+  return (s.address() as { port: number }).port;
+}
+
+/** A port nobody listens on (bound, then released). */
+async function freePort(): Promise<number> {
+  const port = await listener('127.0.0.1');
+  await new Promise((r) => servers.pop()?.close(r));
+  return port;
+}
+
+/** Runs the helper without blocking the event loop (test servers must keep answering). */
+function run(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stderr: string; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(HELPER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+describe('personae-seccomp --wait-listen', () => {
+  it('runs the command at once when every port listens on loopback', async () => {
+    const a = await listener('127.0.0.1');
+    const b = await listener('127.0.0.1');
+    const r = await run(['--wait-listen', `${a},${b}`, 'true']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('waits for a listener that comes later, then runs the command', async () => {
+    const a = await listener('127.0.0.1');
+    const b = await freePort();
+    const started = run(['--wait-listen', `${a},${b}`, '--wait-ms', '5000', 'true']);
+    await new Promise((r) => setTimeout(r, 300));
+    await listener('127.0.0.1', b);
+    const r = await started;
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeGreaterThan(250);
+  });
+
+  it('refuses to run the command when a port never listens, after the bound, with one line', async () => {
+    const a = await listener('127.0.0.1');
+    const b = await freePort();
+    const r = await run(['--wait-listen', `${a},${b}`, '--wait-ms', '300', 'sh', '-c', 'echo ran >&2']);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe('personae: the network bridge did not start; refusing to run\n');
+    expect(r.ms).toBeGreaterThan(250);
+    expect(r.ms).toBeLessThan(5000);
+  });
+
+  it('counts only listeners on 127.0.0.1, not on another address', async () => {
+    const port = await freePort();
+    await listener('127.0.0.2', port);
+    const r = await run(['--wait-listen', String(port), '--wait-ms', '200', 'true']);
+    expect(r.code).toBe(125);
+  });
+
+  it.each([['x'], ['0'], ['65536'], ['3128,'], ['3128,,3129'], ['1,2,3,4,5,6,7,8,9']])('rejects the port list %j with a usage error', async (list) => {
+    const r = await run(['--wait-listen', list, 'true']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--wait-listen takes a list of ports');
+  });
+
+  it('rejects a bad --wait-ms with a usage error', async () => {
+    const r = await run(['--wait-listen', '3128', '--wait-ms', '-1', 'true']);
+    expect(r.code).toBe(64);
+  });
+});
