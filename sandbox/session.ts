@@ -15,7 +15,7 @@ import { findHostTools } from './launch/host-tools.js';
 import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.js';
 import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { releaseRunDir } from './launch/run-dirs.js';
-import { bridgeSockets, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { bridgeSockets, pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -107,6 +107,8 @@ export class Session {
   private constructor(
     readonly options: SessionOptions,
     agent: AgentInfo,
+    /** The host programs this session runs (bwrap, socat, personae's helpers). */
+    readonly tools: HostTools,
   ) {
     this.id = options.sessionId ?? randomUUID();
     this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
@@ -134,7 +136,7 @@ export class Session {
   static async start(options: SessionOptions): Promise<Session> {
     const tools = findHostTools(options.env);
     const agent = await options.adapter.version();
-    const session = new Session(options, { kind: options.persona.agent, version: agent });
+    const session = new Session(options, { kind: options.persona.agent, version: agent }, tools);
     try {
       await session.launch(tools);
     } catch (err) {

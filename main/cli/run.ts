@@ -40,6 +40,9 @@ export async function runCommand(name: string, command: readonly string[], opts:
     return fail((e as Error).message, 3);
   }
   info(`session ${session.id} (persona ${persona.name}, ${persona.agent})`);
+  // This process's exit should not wait on the kernel retiring its file watches (see exit-handoff.ts).
+  const { handOffInotify } = await import('../../sandbox/launch/exit-handoff.js');
+  handOffInotify(session.tools.seccomp);
   const running = session;
   onStoreError.fail = (message) => {
     info(message);

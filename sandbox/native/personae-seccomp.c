@@ -3,6 +3,7 @@
  *
  *   personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]
  *   personae-seccomp --die-with-parent PPID [--fifo PATH] CMD [ARGS...]
+ *   personae-seccomp --outlive PID
  *
  * The second form applies no filter: it arranges for CMD to get SIGTERM when
  * the process PPID (the personae supervisor) dies, so that a supervisor killed
@@ -51,6 +52,7 @@
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -98,6 +100,9 @@ static const int denied[] = {
 #endif
 #ifndef __NR_openat2
 #define __NR_openat2 437
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
 #endif
 #ifndef __NR_fchmodat2
 #define __NR_fchmodat2 452
@@ -199,6 +204,29 @@ static int die_with_parent(int argc, char **argv) {
   return errno == ENOENT ? 127 : 126;
 }
 
+/*
+ * --outlive PID: holds the descriptors it was given until process PID (its
+ * parent, personae run) has ended, then exits. personae run hands it its
+ * inotify descriptor: when the last holder of an inotify instance closes it,
+ * the kernel first waits for an SRCU grace period to retire the watches
+ * (about 10 ms here), and an exiting process does that before its parent
+ * learns that it ended. Held here, that wait falls on this process, which
+ * nobody waits for. Ends at once when it cannot tell when PID ends.
+ */
+static int outlive(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: personae-seccomp --outlive PID\n");
+    return 64;
+  }
+  long pid = strtol(argv[2], NULL, 10);
+  int fd = (int)syscall(__NR_pidfd_open, (pid_t)pid, 0);
+  if (fd < 0 || (long)getppid() != pid) return 0; /* no pidfd (Linux < 5.3), or PID is already gone */
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+  return 0;
+}
+
 /* Connects to the exec logger before the filter forbids AF_UNIX sockets; exits on failure. */
 static int connect_logger(const char *sock) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -243,6 +271,7 @@ static void hand_over(int conn, int listener) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--die-with-parent") == 0) return die_with_parent(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "--outlive") == 0) return outlive(argc, argv);
   int cmd = 1, logger = -1;
   if (argc >= 3 && strcmp(argv[1], "--wait-listen") == 0) {
     unsigned short ports[MAX_WAIT_PORTS];

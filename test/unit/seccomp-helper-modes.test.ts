@@ -1,7 +1,10 @@
-// personae-seccomp's waiting mode, run for real: --wait-listen (the
-// sandbox's init waits for its bridges to listen before the command starts).
-// Judged from outside: exit codes, timings.
-import { spawn } from 'node:child_process';
+// personae-seccomp's two waiting modes, run for real:
+// --wait-listen (the sandbox's init waits for its bridges to listen before the
+// command starts) and --outlive (holds descriptors until its parent has ended,
+// so that personae run's exit does not wait for the kernel to retire its
+// inotify watches). Judged from outside: exit codes, timings, /proc.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../sandbox/launch/host-tools.js';
@@ -91,5 +94,31 @@ describe('personae-seccomp --wait-listen', () => {
   it('rejects a bad --wait-ms with a usage error', async () => {
     const r = await run(['--wait-listen', '3128', '--wait-ms', '-1', 'true']);
     expect(r.code).toBe(64);
+  });
+});
+
+describe('personae-seccomp --outlive', () => {
+  const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(spawnSync('cat', [`/proc/${pid}/status`]).stdout.toString());
+
+  it('stays while its parent runs and ends just after it', async () => {
+    // sh starts the helper for itself ($$), prints its pid, lives 400 ms more, then exits.
+    const sh = spawn('sh', ['-c', `${HELPER} --outlive $$ & echo $!; sleep 0.4`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = await new Promise<number>((resolve) => sh.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(alive(pid)).toBe(true);
+    await new Promise((r) => sh.once('exit', r));
+    const deadline = Date.now() + 3000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('ends at once when PID is not its parent', async () => {
+    const r = await run(['--outlive', '1']);
+    expect(r.code).toBe(0);
+    expect(r.ms).toBeLessThan(2000);
+  });
+
+  it('rejects a missing PID with a usage error', async () => {
+    expect((await run(['--outlive'])).code).toBe(64);
   });
 });
