@@ -1,7 +1,7 @@
 // Turns zod issues into one plain line each: `field.path[2]: what is wrong`.
 // The reader is a person editing a YAML file, not a TypeScript programmer:
 // say what was expected and what was given, in words.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { FilesystemSchema, LimitsSchema, NetworkSchema, PersonaSchema, ToolsSchema } from './schema.js';
 
 type Issue = z.core.$ZodIssue;

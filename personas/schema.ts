@@ -2,7 +2,7 @@
 // boundary; everything downstream works on the parsed `Persona` type.
 // Safe defaults are written on the schema: nothing writable, no network,
 // no credentials, ask before anything no rule covers.
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkDomainPattern } from './domain-pattern.js';
 import { checkToolRule } from './tool-rule.js';
 

@@ -2,7 +2,7 @@
 // this file holds their values. One JSON file, mode 0600 in a 0700 directory,
 // replaced atomically. Values never appear in errors or logs: messages name
 // secrets, never show them.
-import { z } from 'zod';
+import * as z from 'zod';
 import { PrivateFileError, readPrivateFile, writePrivateFileAtomic } from './private-file.js';
 import { secretsPath } from './paths.js';
 import { SECRET_NAME_RE } from './schema.js';

@@ -1,7 +1,7 @@
 // Suspended personas: a kill switch that outlives the session. A suspended
 // persona refuses to run until resumed. One small JSON file, replaced
 // atomically; an unreadable list fails closed (the caller refuses to run).
-import { z } from 'zod';
+import * as z from 'zod';
 import { PrivateFileError, readPrivateFile, writePrivateFileAtomic } from './private-file.js';
 import { suspendedPath } from './paths.js';
 import { SLUG_RE } from './schema.js';

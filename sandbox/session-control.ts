@@ -3,7 +3,7 @@
 // from another process. One JSON line in, one JSON line out.
 import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PendingApproval } from './intercept/approvals.js';
 
 export const ControlRequestSchema = z.discriminatedUnion('op', [

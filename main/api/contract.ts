@@ -2,7 +2,7 @@
 // stream message, as zod schemas. Both sides use it: the backend parses every
 // request with it (the UI is untrusted input), the renderer parses every
 // response and message. Imports nothing but zod.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const API_PREFIX = '/api';
 /** Largest JSON request body the backend reads. */

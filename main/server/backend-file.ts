@@ -3,7 +3,7 @@
 // shell attach to it instead of starting a second one.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runDir } from '../../personas/paths.js';
 import { HealthSchema, LoginLinkSchema } from '../api/contract.js';
 import { isAlive } from '../session-stop.js';

@@ -1,7 +1,7 @@
 // Small HTTP helpers: bounded JSON bodies parsed with the contract, JSON
 // answers, one-line JSON errors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { MAX_BODY_BYTES, type ErrorBody, type FieldError } from '../api/contract.js';
 
 /** An error that becomes an HTTP answer with this status. */

@@ -7,7 +7,7 @@ import type { AuditEvent } from '../../sandbox/audit/event.js';
 import type { AuditStore, SessionRecord } from '../../sandbox/audit/store.js';
 import type { Session } from '../../sandbox/session.js';
 import type { LaunchRequestSchema, SessionInfo, SessionState, StopOutcome } from '../api/contract.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { defaultAgentCommand, LaunchRefusal, prepareLaunch, sessionOptions } from '../launch.js';
 import { isAlive, stopForeignSession } from '../session-stop.js';
 import { HttpError } from './http.js';

@@ -1,7 +1,7 @@
 // The control API client: same-origin fetch (the HttpOnly cookie from the
 // login link, or a bearer token the Electron preload hands over), every
 // answer parsed with the contract.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ErrorBodySchema, TOKEN_PROTOCOL_PREFIX, type FieldError } from '../../main/api/contract.js';
 
 /** What the Electron preload exposes (absent in a browser). */

@@ -1,6 +1,6 @@
 // The audit event: the contract other tools read (`personae audit --format
 // jsonl` prints exactly these fields, one event per line).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EVENT_KINDS = [
   'session.start', 'session.end', 'session.ready',

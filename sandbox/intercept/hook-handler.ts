@@ -1,7 +1,7 @@
 // Decides one agent hook call (Claude Code's hook protocol) for one session:
 // tool rules, approvals, limits, drift. The session is the one whose broker
 // socket the call came on; what the payload claims about sessions is ignored.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Persona } from '../../personas/schema.js';
 import type { EmitEvent } from '../audit/event.js';
 import { decideToolCall, type CompiledToolRules, type ToolDecision } from '../policy/tool-rules.js';

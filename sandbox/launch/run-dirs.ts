@@ -6,7 +6,7 @@
 // session left its own placeholders in place too (see prepare-fs.ts).
 import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Who supervises a session, and the placeholders it created (with their identity), for whoever cleans up after it. */
 const MANIFEST = 'placeholders.json';
