@@ -1,7 +1,7 @@
 // The persona file format as JSON Schema, for editors (yaml-language-server,
 // VS Code). Generated from PersonaSchema, so the two never drift; the
 // committed copy is personas/persona.schema.json (a unit test keeps it fresh).
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PersonaSchema } from './schema.js';
 
 export const PERSONA_SCHEMA_ID = 'urn:personae:persona:1';

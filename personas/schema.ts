@@ -2,7 +2,13 @@
 // boundary; everything downstream works on the parsed `Persona` type.
 // Safe defaults are written on the schema: nothing writable, no network,
 // no credentials, ask before anything no rule covers.
-import * as z from 'zod';
+//
+// Written with zod's mini API (functions instead of methods): a cold
+// `personae run` builds these schemas on every start, and mini's are about a
+// third as costly to build. Descriptions (for the JSON Schema editors use)
+// are registered on the schema itself, without the copy `.describe()` makes.
+import * as z from 'zod/mini';
+import './zod-config.js';
 import { checkDomainPattern } from './domain-pattern.js';
 import { checkToolRule } from './tool-rule.js';
 
@@ -19,7 +25,13 @@ const RESERVED_ENV = new Set([
 const RESERVED_ENV_PREFIXES = ['LD_', 'PERSONAE_', 'GIT_', 'DYLD_'];
 
 export const AGENT_KINDS = ['claude', 'codex', 'gemini', 'shell'] as const;
-export const AgentKindSchema = z.enum(AGENT_KINDS).describe('Which agent CLI this persona runs: claude, codex, gemini, or shell (any command)');
+/** Registers `description` for `schema` (shown by editors through the JSON Schema) and returns the schema itself. */
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  z.globalRegistry.add(schema as z.core.$ZodType, { description });
+  return schema;
+}
+
+export const AgentKindSchema = described(z.enum(AGENT_KINDS), 'Which agent CLI this persona runs: claude, codex, gemini, or shell (any command)');
 export type AgentKind = z.infer<typeof AgentKindSchema>;
 
 /**
@@ -46,90 +58,89 @@ export function parseDuration(text: string): number | undefined {
 }
 
 const DURATION_MESSAGE = 'must be a duration like 90s, 30m, 8h or 2d';
-const DurationSchema = z
-  .string()
-  .regex(DURATION_RE, DURATION_MESSAGE)
-  .refine((v) => (parseDuration(v) ?? 0) > 0, { message: DURATION_MESSAGE });
+const DurationSchema = z.string().check(
+  z.regex(DURATION_RE, DURATION_MESSAGE),
+  z.refine((v) => (parseDuration(v) ?? 0) > 0, { message: DURATION_MESSAGE }),
+);
 
-const PathSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine((p) => !p.includes('\0'), { message: 'must not contain NUL bytes' })
-  .refine((p) => /^(?:\/|~(?:\/|$)|\{workspace\}(?:\/|$))/.test(p), {
+const PathSchema = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.refine((p) => !p.includes('\0'), { message: 'must not contain NUL bytes' }),
+  z.refine((p) => /^(?:\/|~(?:\/|$)|\{workspace\}(?:\/|$))/.test(p), {
     message: 'must be absolute, or start with ~/ or {workspace}/',
-  })
-  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' });
+  }),
+  z.refine((p) => !p.split('/').includes('..'), { message: 'must not contain ".."' }),
+);
 
-const DomainPatternSchema = z.string().superRefine((value, ctx) => {
-  const problem = checkDomainPattern(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+/** A string checked by `problem` (a message, or undefined when the value is fine). */
+const checkedString = (problem: (value: string) => string | undefined): z.ZodMiniString =>
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message) ctx.addIssue({ code: 'custom', message });
+    }),
+  );
 
-const ToolRuleSchema = z.string().superRefine((value, ctx) => {
-  const problem = checkToolRule(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const DomainPatternSchema = checkedString(checkDomainPattern);
+
+const ToolRuleSchema = checkedString(checkToolRule);
 
 const CredentialRefSchema = z
   .string()
-  .regex(/^secret:[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be secret:NAME (stored with `personae secret set NAME`)');
+  .check(z.regex(/^secret:[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be secret:NAME (stored with `personae secret set NAME`)'));
 
-const EnvNameSchema = z
-  .string()
-  .regex(ENV_NAME_RE, 'must be an environment variable name (A-Z, 0-9, _)')
-  .refine((n) => !RESERVED_ENV.has(n) && !RESERVED_ENV_PREFIXES.some((p) => n.startsWith(p)), {
+const EnvNameSchema = z.string().check(
+  z.regex(ENV_NAME_RE, 'must be an environment variable name (A-Z, 0-9, _)'),
+  z.refine((n) => !RESERVED_ENV.has(n) && !RESERVED_ENV_PREFIXES.some((p) => n.startsWith(p)), {
     message: 'is reserved by the sandbox and cannot carry a credential',
-  });
+  }),
+);
 
-export const FilesystemSchema = z
-  .strictObject({
-    write: z
-      .array(PathSchema)
-      .default([])
-      .describe('Paths the agent may write. {workspace} is the session workspace. Empty means nothing is writable.'),
-    read_deny: z
-      .array(PathSchema)
-      .default([])
-      .describe('Paths hidden from the agent entirely (~ expands to the real home). Secrets like ~/.ssh belong here.'),
-    allow_sensitive: z
-      .array(SensitivePathSchema)
-      .default([])
-      .describe('Persistence traps inside writable paths (git hooks, editor and agent settings) this persona may write. Default: none.'),
-  })
-  .describe('Filesystem grants. Everything outside `write` is read-only; `read_deny` paths are hidden.');
+/** A list of `item`, empty when absent. */
+const list = <T extends z.ZodMiniType>(item: T) => z._default(z.array(item), []);
 
-export const NetworkSchema = z
-  .strictObject({
-    allow: z
-      .array(DomainPatternSchema)
-      .default([])
-      .describe('Domains the agent may reach through the egress proxy: example.com, *.example.com, host:port. Empty means no network.'),
-    deny: z.array(DomainPatternSchema).default([]).describe('Domains refused even when an allow pattern matches.'),
-  })
-  .describe('Network grants, enforced by the egress proxy outside the sandbox.');
+export const FilesystemSchema = described(
+  z.strictObject({
+    write: described(list(PathSchema), 'Paths the agent may write. {workspace} is the session workspace. Empty means nothing is writable.'),
+    read_deny: described(list(PathSchema), 'Paths hidden from the agent entirely (~ expands to the real home). Secrets like ~/.ssh belong here.'),
+    allow_sensitive: described(
+      list(SensitivePathSchema),
+      'Persistence traps inside writable paths (git hooks, editor and agent settings) this persona may write. Default: none.',
+    ),
+  }),
+  'Filesystem grants. Everything outside `write` is read-only; `read_deny` paths are hidden.',
+);
 
-export const ToolsSchema = z
-  .strictObject({
-    allow: z.array(ToolRuleSchema).default([]).describe('Tool calls allowed without asking, e.g. Bash(npm run test:*), Read, Edit(src/**).'),
-    ask: z.array(ToolRuleSchema).default([]).describe('Tool calls that wait for a human decision.'),
-    deny: z.array(ToolRuleSchema).default([]).describe('Tool calls always refused, e.g. Bash(git push:*), WebFetch(domain:example.com).'),
-  })
-  .describe('Claude Code-style tool rules. deny beats ask beats allow; unmatched calls follow execution_mode.');
+export const NetworkSchema = described(
+  z.strictObject({
+    allow: described(
+      list(DomainPatternSchema),
+      'Domains the agent may reach through the egress proxy: example.com, *.example.com, host:port. Empty means no network.',
+    ),
+    deny: described(list(DomainPatternSchema), 'Domains refused even when an allow pattern matches.'),
+  }),
+  'Network grants, enforced by the egress proxy outside the sandbox.',
+);
 
-export const LimitsSchema = z
-  .strictObject({
-    max_runtime: DurationSchema.optional().describe('Stop the session after this long, e.g. 30m or 8h.'),
-    max_tool_calls: z.number().int().positive().optional().describe('Stop the session after this many tool calls.'),
-    approval_timeout: DurationSchema.default('5m').describe('How long an `ask` waits for a human before it is denied.'),
-    drift_threshold: z
-      .number()
-      .int()
-      .min(2)
-      .default(5)
-      .describe('Identical failing calls in a row that count as drift.'),
-    on_drift: z.enum(['pause', 'stop']).default('stop').describe('What drift past the threshold does to the session.'),
-  })
-  .describe('Limits that stop a session automatically.');
+export const ToolsSchema = described(
+  z.strictObject({
+    allow: described(list(ToolRuleSchema), 'Tool calls allowed without asking, e.g. Bash(npm run test:*), Read, Edit(src/**).'),
+    ask: described(list(ToolRuleSchema), 'Tool calls that wait for a human decision.'),
+    deny: described(list(ToolRuleSchema), 'Tool calls always refused, e.g. Bash(git push:*), WebFetch(domain:example.com).'),
+  }),
+  'Claude Code-style tool rules. deny beats ask beats allow; unmatched calls follow execution_mode.',
+);
+
+export const LimitsSchema = described(
+  z.strictObject({
+    max_runtime: described(z.optional(DurationSchema), 'Stop the session after this long, e.g. 30m or 8h.'),
+    max_tool_calls: described(z.optional(z.int().check(z.positive())), 'Stop the session after this many tool calls.'),
+    approval_timeout: described(z._default(DurationSchema, '5m'), 'How long an `ask` waits for a human before it is denied.'),
+    drift_threshold: described(z._default(z.int().check(z.gte(2)), 5), 'Identical failing calls in a row that count as drift.'),
+    on_drift: described(z._default(z.enum(['pause', 'stop']), 'stop'), 'What drift past the threshold does to the session.'),
+  }),
+  'Limits that stop a session automatically.',
+);
 
 // `2026-12-31`, or that date with a time and a zone: `2026-12-31T18:00:00Z`, `...+02:00`.
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d))?$/;
@@ -156,41 +167,42 @@ export function parsePersonaDate(text: string): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-const DateSchema = z
-  .string()
-  .regex(DATE_RE, DATE_MESSAGE)
-  .transform((v, ctx) => {
+const DateSchema = z.pipe(
+  z.string().check(z.regex(DATE_RE, DATE_MESSAGE)),
+  z.transform((v: string, ctx) => {
     const iso = parsePersonaDate(v);
     if (iso === undefined) {
-      ctx.addIssue({ code: 'custom', message: DATE_MESSAGE });
+      ctx.issues.push({ code: 'custom', message: DATE_MESSAGE, input: v });
       return z.NEVER;
     }
     return iso;
-  });
+  }),
+);
 
-export const PersonaSchema = z
-  .strictObject({
-    version: z.literal(1).describe('Persona file format version. Always 1.'),
-    name: z.string().regex(SLUG_RE, 'must be a slug: lowercase letters, digits and dashes').describe('Unique slug, e.g. night-builder.'),
-    display_name: z.string().min(1).max(120).describe('Human-friendly name shown in the app and the audit log.'),
-    owner: z.string().min(1).max(200).describe('The human or team accountable for this persona.'),
-    purpose: z.string().min(1).max(2000).describe('What this persona is for, in a sentence.'),
+export const PersonaSchema = described(
+  z.strictObject({
+    version: described(z.literal(1), 'Persona file format version. Always 1.'),
+    name: described(z.string().check(z.regex(SLUG_RE, 'must be a slug: lowercase letters, digits and dashes')), 'Unique slug, e.g. night-builder.'),
+    display_name: described(z.string().check(z.minLength(1), z.maxLength(120)), 'Human-friendly name shown in the app and the audit log.'),
+    owner: described(z.string().check(z.minLength(1), z.maxLength(200)), 'The human or team accountable for this persona.'),
+    purpose: described(z.string().check(z.minLength(1), z.maxLength(2000)), 'What this persona is for, in a sentence.'),
     agent: AgentKindSchema,
-    execution_mode: z
-      .enum(['autonomous', 'approve'])
-      .default('approve')
-      .describe('autonomous: calls no rule covers are allowed; approve: they wait for a human.'),
-    expires: DateSchema.optional().describe('After this date the persona refuses to run.'),
-    filesystem: FilesystemSchema.default({ write: [], read_deny: [], allow_sensitive: [] }),
-    network: NetworkSchema.default({ allow: [], deny: [] }),
-    credentials: z
-      .record(EnvNameSchema, CredentialRefSchema)
-      .default({})
-      .describe('Environment variables set from the local secret store: { GITHUB_TOKEN: secret:gh-night }.'),
-    tools: ToolsSchema.default({ allow: [], ask: [], deny: [] }),
-    limits: LimitsSchema.default({ approval_timeout: '5m', drift_threshold: 5, on_drift: 'stop' }),
-  })
-  .describe('A persona: a named, owned identity an agent runs as, with hard grants.');
+    execution_mode: described(
+      z._default(z.enum(['autonomous', 'approve']), 'approve'),
+      'autonomous: calls no rule covers are allowed; approve: they wait for a human.',
+    ),
+    expires: described(z.optional(DateSchema), 'After this date the persona refuses to run.'),
+    filesystem: z._default(FilesystemSchema, { write: [], read_deny: [], allow_sensitive: [] }),
+    network: z._default(NetworkSchema, { allow: [], deny: [] }),
+    credentials: described(
+      z._default(z.record(EnvNameSchema, CredentialRefSchema), {}),
+      'Environment variables set from the local secret store: { GITHUB_TOKEN: secret:gh-night }.',
+    ),
+    tools: z._default(ToolsSchema, { allow: [], ask: [], deny: [] }),
+    limits: z._default(LimitsSchema, { approval_timeout: '5m', drift_threshold: 5, on_drift: 'stop' }),
+  }),
+  'A persona: a named, owned identity an agent runs as, with hard grants.',
+);
 
 export type Persona = z.infer<typeof PersonaSchema>;
 export type PersonaInput = z.input<typeof PersonaSchema>;

@@ -2,7 +2,7 @@
 // this file holds their values. One JSON file, mode 0600 in a 0700 directory,
 // replaced atomically. Values never appear in errors or logs: messages name
 // secrets, never show them.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PrivateFileError, readPrivateFile, writePrivateFileAtomic } from './private-file.js';
 import { secretsPath } from './paths.js';
 import { SECRET_NAME_RE } from './schema.js';
@@ -19,7 +19,7 @@ export class SecretStoreError extends Error {
 
 const StoreFileSchema = z.strictObject({
   version: z.literal(1),
-  secrets: z.record(z.string().regex(SECRET_NAME_RE), z.string()),
+  secrets: z.record(z.string().check(z.regex(SECRET_NAME_RE)), z.string()),
 });
 
 export interface SecretLookup {

@@ -1,7 +1,7 @@
 // Suspended personas: a kill switch that outlives the session. A suspended
 // persona refuses to run until resumed. One small JSON file, replaced
 // atomically; an unreadable list fails closed (the caller refuses to run).
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PrivateFileError, readPrivateFile, writePrivateFileAtomic } from './private-file.js';
 import { suspendedPath } from './paths.js';
 import { SLUG_RE } from './schema.js';
@@ -15,7 +15,7 @@ export class SuspendedListError extends Error {
 
 const SuspendedFileSchema = z.strictObject({
   version: z.literal(1),
-  suspended: z.array(z.string().regex(SLUG_RE)),
+  suspended: z.array(z.string().check(z.regex(SLUG_RE))),
 });
 
 function assertName(name: string): void {

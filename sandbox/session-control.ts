@@ -3,14 +3,19 @@
 // from another process. One JSON line in, one JSON line out.
 import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { PendingApproval } from './intercept/approvals.js';
 
 export const ControlRequestSchema = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('stop'), reason: z.enum(['user', 'suspend']).default('user') }),
+  z.strictObject({ op: z.literal('stop'), reason: z._default(z.enum(['user', 'suspend']), 'user') }),
   z.strictObject({ op: z.literal('status') }),
   z.strictObject({ op: z.literal('approvals') }),
-  z.strictObject({ op: z.literal('answer'), id: z.string().regex(/^[0-9a-f]{8}$/), decision: z.enum(['allow', 'deny']), by: z.string().min(1).max(200) }),
+  z.strictObject({
+    op: z.literal('answer'),
+    id: z.string().check(z.regex(/^[0-9a-f]{8}$/)),
+    decision: z.enum(['allow', 'deny']),
+    by: z.string().check(z.minLength(1), z.maxLength(200)),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 

@@ -52,7 +52,7 @@ export const EventSchema = z.object({
   kind: z.string(),
   tool: z.string().nullable(),
   target: z.string().nullable(),
-  decision: DecisionSchema.nullable(),
+  decision: z.nullable(DecisionSchema),
   reason: z.string().nullable(),
   detail: z.record(z.string(), z.unknown()),
 });
@@ -63,7 +63,7 @@ export const EventFilterSchema = z.strictObject({
   session: Id.optional(),
   persona: Slug.optional(),
   kind: Text(64).regex(/^[a-z.*]+$/, 'must be an event kind like exec or session.*').optional(),
-  decision: DecisionSchema.optional(),
+  decision: z.optional(DecisionSchema),
   text: Text(200).optional(),
 });
 export type EventFilter = z.infer<typeof EventFilterSchema>;

@@ -1,6 +1,6 @@
 // The audit event: the contract other tools read (`personae audit --format
 // jsonl` prints exactly these fields, one event per line).
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const EVENT_KINDS = [
   'session.start', 'session.end', 'session.ready',
@@ -16,7 +16,7 @@ export type Decision = z.infer<typeof DecisionSchema>;
 
 export const AgentInfoSchema = z.strictObject({
   kind: z.string(),
-  version: z.string().nullable(),
+  version: z.nullable(z.string()),
 });
 export type AgentInfo = z.infer<typeof AgentInfoSchema>;
 
@@ -28,10 +28,10 @@ export const AuditEventSchema = z.strictObject({
   agent: AgentInfoSchema,
   on_behalf_of: z.string(),
   kind: EventKindSchema,
-  tool: z.string().nullable(),
-  target: z.string().nullable(),
-  decision: DecisionSchema.nullable(),
-  reason: z.string().nullable(),
+  tool: z.nullable(z.string()),
+  target: z.nullable(z.string()),
+  decision: z.nullable(DecisionSchema),
+  reason: z.nullable(z.string()),
   detail: z.record(z.string(), z.unknown()),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;

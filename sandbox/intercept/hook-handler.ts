@@ -1,7 +1,7 @@
 // Decides one agent hook call (Claude Code's hook protocol) for one session:
 // tool rules, approvals, limits, drift. The session is the one whose broker
 // socket the call came on; what the payload claims about sessions is ignored.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Persona } from '../../personas/schema.js';
 import type { EmitEvent } from '../audit/event.js';
 import { decideToolCall, type CompiledToolRules, type ToolDecision } from '../policy/tool-rules.js';
@@ -28,14 +28,14 @@ export interface HookContext {
 }
 
 const PayloadSchema = z.looseObject({
-  hook_event_name: z.string().max(64).optional(),
-  session_id: z.string().max(200).optional(),
-  tool_name: z.string().min(1).max(512).optional(),
-  tool_input: z.record(z.string(), z.unknown()).optional(),
-  tool_use_id: z.string().max(200).optional(),
-  tool_response: z.unknown().optional(),
-  error: z.unknown().optional(),
-  cwd: z.string().max(4096).optional(),
+  hook_event_name: z.optional(z.string().check(z.maxLength(64))),
+  session_id: z.optional(z.string().check(z.maxLength(200))),
+  tool_name: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  tool_input: z.optional(z.record(z.string(), z.unknown())),
+  tool_use_id: z.optional(z.string().check(z.maxLength(200))),
+  tool_response: z.optional(z.unknown()),
+  error: z.optional(z.unknown()),
+  cwd: z.optional(z.string().check(z.maxLength(4096))),
 });
 type Payload = z.infer<typeof PayloadSchema>;
 

@@ -6,7 +6,7 @@
 // session left its own placeholders in place too (see prepare-fs.ts).
 import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 /** Who supervises a session, and the placeholders it created (with their identity), for whoever cleans up after it. */
 const MANIFEST = 'placeholders.json';
@@ -147,8 +147,8 @@ export function releaseRunDir(dir: string): void {
 }
 
 const ManifestSchema = z.object({
-  supervisor: z.object({ pid: z.number().int().positive(), start: z.string() }),
-  placeholders: z.array(z.object({ path: z.string().refine((p) => path.isAbsolute(p)), kind: z.enum(['dir', 'file']), id: z.string() })),
+  supervisor: z.object({ pid: z.int().check(z.positive()), start: z.string() }),
+  placeholders: z.array(z.object({ path: z.string().check(z.refine((p) => path.isAbsolute(p))), kind: z.enum(['dir', 'file']), id: z.string() })),
 });
 
 function readManifest(dir: string): Manifest | undefined {

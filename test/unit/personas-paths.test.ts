@@ -40,7 +40,7 @@ describe('layering', () => {
       const source = readFileSync(join(dir, file), 'utf8');
       for (const m of source.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gm)) {
         const spec = m[1] ?? '';
-        const ok = spec.startsWith('node:') || spec === 'zod' || spec === 'yaml' || /^\.\/[a-z0-9-]+\.js$/.test(spec);
+        const ok = spec.startsWith('node:') || spec === 'zod' || spec.startsWith('zod/') || spec === 'yaml' || /^\.\/[a-z0-9-]+\.js$/.test(spec);
         expect(ok, `${file} imports ${spec}`).toBe(true);
       }
     }
