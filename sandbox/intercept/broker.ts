@@ -6,9 +6,13 @@
 // Bad input of any kind is answered with a deny and recorded; the broker
 // keeps serving.
 import { chmodSync, rmSync } from 'node:fs';
-import http from 'node:http';
+import type * as Http from 'node:http';
+import type { Server } from 'node:http';
 import net from 'node:net';
 import type { HookReply } from './hook-handler.js';
+import { lazyRequire } from '../lazy-require.js';
+
+const http = lazyRequire<typeof Http>('node:http');
 
 export const MAX_HOOK_PAYLOAD = 1024 * 1024;
 const MAX_HEADER = 256;
@@ -47,25 +51,31 @@ export async function startBroker(socketPath: string, handlers: BrokerHandlers):
     reply(sock, { code: 2, body: `personae denied this call: ${reason}` });
   };
 
-  const otlp = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > 8 * MAX_HOOK_PAYLOAD) req.destroy();
-      else chunks.push(c);
+  // Telemetry (OTLP over HTTP) from the agents that send it: made for the first such connection.
+  let otlpServer: Server | undefined;
+  const otlp = (): Server => {
+    if (otlpServer) return otlpServer;
+    const server = http().createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 8 * MAX_HOOK_PAYLOAD) req.destroy();
+        else chunks.push(c);
+      });
+      req.on('end', () => {
+        try {
+          handlers.otlp?.(req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          // telemetry is a cross-check; a bad export is ignored
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+      req.on('error', () => res.destroy());
     });
-    req.on('end', () => {
-      try {
-        handlers.otlp?.(req.url ?? '/', Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        // telemetry is a cross-check; a bad export is ignored
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-    req.on('error', () => res.destroy());
-  });
-  otlp.on('clientError', (_e, s) => s.destroy());
+    server.on('clientError', (_e, s) => s.destroy());
+    return (otlpServer = server);
+  };
 
   const server = net.createServer((sock) => {
     sock.on('error', () => undefined);
@@ -86,7 +96,7 @@ export async function startBroker(socketPath: string, handlers: BrokerHandlers):
       if (/^(POST|GET|PUT) \//.test(line)) {
         sock.pause();
         sock.unshift(head);
-        otlp.emit('connection', sock);
+        otlp().emit('connection', sock);
         sock.resume();
         return;
       }
@@ -147,7 +157,7 @@ export async function startBroker(socketPath: string, handlers: BrokerHandlers):
     stats: () => ({ calls, rejected }),
     close: () =>
       new Promise<void>((resolve) => {
-        otlp.close();
+        otlpServer?.close();
         server.close(() => resolve());
         rmSync(socketPath, { force: true });
       }),

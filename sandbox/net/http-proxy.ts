@@ -2,7 +2,7 @@
 // absolute-URI forwarding. Node's HTTP parser does the framing (bounded
 // header size, keep-alive); the proxy never listens with it, it is handed
 // sockets that were sniffed as HTTP.
-import { createServer, request as httpRequest } from 'node:http';
+import type * as Http from 'node:http';
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,6 +10,9 @@ import { passGate } from './gate.js';
 import { endToEndHeaders, parseAbsoluteTarget, parseAuthority, upstreamRequestHeaders } from './http-target.js';
 import { errorCode } from './resolve.js';
 import { closeSoon, connectUpstream, openTunnel, pipeTunnel } from './tunnel.js';
+import { lazyRequire } from '../lazy-require.js';
+
+const http = lazyRequire<typeof Http>('node:http');
 import type { TunnelContext } from './tunnel.js';
 
 export const MAX_HEADER_BYTES = 64 * 1024;
@@ -102,7 +105,7 @@ async function forward(ctx: TunnelContext, req: IncomingMessage, res: ServerResp
 function relay(ctx: TunnelContext, req: IncomingMessage, res: ServerResponse, upstream: Socket, path: string, headers: string[]): void {
   let outgoing: ClientRequest;
   try {
-    outgoing = httpRequest({ method: req.method, path, headers, setHost: false, createConnection: () => upstream });
+    outgoing = http().request({ method: req.method, path, headers, setHost: false, createConnection: () => upstream });
   } catch (error) {
     upstream.destroy();
     ctx.malformed('http', errorCode(error));
@@ -131,7 +134,7 @@ function relay(ctx: TunnelContext, req: IncomingMessage, res: ServerResponse, up
 
 /** An HTTP parser front end (never listening) for sockets sniffed as HTTP. */
 export function createHttpFrontend(ctx: TunnelContext): Server {
-  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false, keepAliveTimeout: 5_000 });
+  const server = http().createServer({ maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false, keepAliveTimeout: 5_000 });
   server.timeout = ctx.idleTimeoutMs;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     forward(ctx, req, res).catch(() => res.destroy());

@@ -2,7 +2,7 @@
 // sandbox, or 127.0.0.1:port for benchmarks) serving SOCKS5, HTTP CONNECT and
 // plain HTTP forwarding, told apart by the first byte. Every attempt is
 // decided by the persona's network rules and reported exactly once.
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
@@ -92,14 +92,14 @@ function socketInUse(path: string): Promise<boolean> {
 async function removeStaleSocket(path: string): Promise<void> {
   let isSocket: boolean;
   try {
-    isSocket = (await lstat(path)).isSocket();
+    isSocket = lstatSync(path).isSocket();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   if (!isSocket) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
   if (await socketInUse(path)) throw new Error(`${path} is in use by a running proxy`);
-  await unlink(path);
+  unlinkSync(path);
 }
 
 function listenOn(server: Server, options: EgressProxyOptions): Promise<ProxyEndpoint> {
@@ -154,14 +154,14 @@ function makeContext(options: EgressProxyOptions, registry: Registry): TunnelCon
 }
 
 /** Routes a client by its first byte: SOCKS5, HTTP (to Node's parser), or an error. */
-function dispatch(ctx: TunnelContext, http: HttpServer, socket: Socket, first: Buffer): void {
+function dispatch(ctx: TunnelContext, http: () => HttpServer, socket: Socket, first: Buffer): void {
   const byte = first[0] ?? 0;
   if (byte === SOCKS_VERSION) {
     serveSocks5(ctx, socket, first);
   } else if (startsHttp(byte)) {
     socket.setTimeout(ctx.idleTimeoutMs);
     socket.unshift(first);
-    http.emit('connection', socket);
+    http().emit('connection', socket);
     socket.resume();
   } else {
     ctx.malformed('http', 'neither SOCKS5 nor HTTP');
@@ -170,7 +170,7 @@ function dispatch(ctx: TunnelContext, http: HttpServer, socket: Socket, first: B
 }
 
 /** Sets up one accepted client: bookkeeping, handshake timeout, then dispatch on its first bytes. */
-function accept(ctx: TunnelContext, http: HttpServer, registry: Registry, socket: Socket, handshakeTimeoutMs: number): void {
+function accept(ctx: TunnelContext, http: () => HttpServer, registry: Registry, socket: Socket, handshakeTimeoutMs: number): void {
   registry.counters.connections += 1;
   ctx.track(socket);
   registry.clients.add(socket);
@@ -201,14 +201,16 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     clients: new Set(),
   };
   const ctx = makeContext(options, registry);
-  const http = createHttpFrontend(ctx);
+  // Made for the first connection sniffed as HTTP (node:http loads then).
+  let frontend: HttpServer | undefined;
+  const http = (): HttpServer => (frontend ??= createHttpFrontend(ctx));
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 15_000;
   const server = createServer({ allowHalfOpen: true }, (socket) => accept(ctx, http, registry, socket, handshakeTimeoutMs));
   server.on('error', () => undefined);
 
   if (options.socketPath !== undefined) await removeStaleSocket(options.socketPath);
   const endpoint = await listenOn(server, options);
-  if (endpoint.kind === 'unix') await chmod(endpoint.path, 0o600);
+  if (endpoint.kind === 'unix') chmodSync(endpoint.path, 0o600);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -2,8 +2,9 @@
 // Every address the name resolves to must be public (a name that also points
 // at loopback or a private range is refused outright); the proxy then
 // connects to the exact address it checked, never looking the name up again.
-import { lookup as dnsLookup } from 'node:dns/promises';
+import type * as Dns from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { lazyRequire } from '../lazy-require.js';
 import { isNonPublicAddress } from './address.js';
 import type { HostMap } from './host-map.js';
 
@@ -22,8 +23,10 @@ export type Resolution =
 
 export const REASON_PRIVATE_ADDRESS = 'resolves to a private/loopback address';
 
+const dns = lazyRequire<typeof Dns>('node:dns/promises');
+
 /** The default resolver: the OS resolver, every address, in its order. */
-export const systemLookup: LookupFn = async (host) => dnsLookup(host, { all: true, verbatim: true });
+export const systemLookup: LookupFn = async (host) => dns().lookup(host, { all: true, verbatim: true });
 
 /** A short code for an error (`ECONNREFUSED`), falling back to its message. */
 export function errorCode(error: unknown): string {
