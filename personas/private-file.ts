@@ -15,7 +15,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import { dirname } from 'node:path';
 
 /** A one-line, user-facing problem with a private file (never includes file contents). */
@@ -91,7 +91,7 @@ export function writePrivateFileAtomic(path: string, data: string, what: string,
   const dir = dirname(path);
   if (privateDir) ensurePrivateDir(dir, `${what} directory`);
   else mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomHex(6)}.tmp`;
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     try {

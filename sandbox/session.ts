@@ -2,9 +2,9 @@
 // limits, stop (the whole tree, verified), end. Its filesystem side (grants,
 // watcher, re-hiding, end-of-session sweep) is session-fs.ts. One object per session;
 // everything it owns is closed when it ends.
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { randomUUID } from '../personas/random.js';
 import type { Persona } from '../personas/schema.js';
 import { parseDuration } from '../personas/schema.js';
 import type { AgentInfo, EmitEvent, EventInput, SessionLabels } from './audit/event.js';

@@ -3,7 +3,7 @@
 // strings, are unique across processes (fresh randomness every millisecond),
 // and strictly increase within one generator: inside one millisecond, or when
 // the clock steps back, the random part is incremented instead of redrawn.
-import { randomFillSync } from 'node:crypto';
+import { fillRandom } from '../../personas/random.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const DECODE = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
@@ -16,14 +16,14 @@ const ID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 export interface IdGeneratorOptions {
   /** Clock in ms since the epoch; Date.now by default. */
   readonly now?: () => number;
-  /** Fills a buffer with random bytes; crypto by default. */
+  /** Fills a buffer with random bytes; the kernel's generator by default. */
   readonly random?: (buf: Uint8Array) => void;
 }
 
 /** Returns a function producing strictly increasing, time-sortable ids. */
 export function createIdGenerator(opts: IdGeneratorOptions = {}): () => string {
   const now = opts.now ?? Date.now;
-  const fill = opts.random ?? ((buf: Uint8Array) => { randomFillSync(buf); });
+  const fill = opts.random ?? fillRandom;
   const digits = new Uint8Array(RANDOM_LEN);
   let lastTime = -1;
   let timePart = '';

@@ -1,6 +1,6 @@
 // Pending `ask` decisions of one session: a call waits until a human answers
 // (personae approve/deny, or the app) or the persona's timeout denies it.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../personas/random.js';
 
 export interface PendingApproval {
   readonly id: string;
@@ -31,7 +31,7 @@ export class Approvals {
 
   /** Registers a pending call and waits for its answer (deny on timeout). */
   request(tool: string, target: string, reason: string): { id: string; answer: Promise<ApprovalAnswer> } {
-    const id = randomBytes(4).toString('hex');
+    const id = randomHex(4);
     const now = Date.now();
     const info: PendingApproval = {
       id,

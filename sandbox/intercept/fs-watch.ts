@@ -1,11 +1,11 @@
 // File writes and deletes in a session's writable paths, from outside the
 // sandbox (chokidar on the host paths the sandbox binds in).
-import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { watch } from 'chokidar';
 import path from 'node:path';
 import type { EmitEvent } from '../audit/event.js';
 import { NewDirCatchUp } from './new-dirs.js';
+import { randomHex } from '../../personas/random.js';
 
 export interface FsWatcher {
   readonly ready: Promise<void>;
@@ -107,7 +107,7 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   const settle = async (maxMs = 1000): Promise<void> => {
     catchUp.catchUpAll();
     if (markerDir === undefined) return quiet(40, maxMs);
-    const marker = path.join(markerDir, `${MARKER}${randomBytes(6).toString('hex')}`);
+    const marker = path.join(markerDir, `${MARKER}${randomHex(6)}`);
     let timer: NodeJS.Timeout | undefined;
     const seen = new Promise<boolean>((resolve) => {
       markers.set(marker, () => resolve(true));
