@@ -49,10 +49,11 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   const guarded = opts.guarded ?? [];
   const trapOf = (p: string): string | undefined => guarded.find((g) => p === g || p.startsWith(`${g}/`));
   let last = Date.now();
-  const markers = new Map<string, () => void>();
+  /** Settle markers waiting: read (the raw event), and checked by chokidar (its event). */
+  const markers = new Map<string, { read: () => void; checked: () => void }>();
   const write = (kind: 'fs.write' | 'fs.delete', op: string, extra: Record<string, unknown> = {}) => (p: string): void => {
     if (markerDir !== undefined && path.dirname(p) === markerDir) {
-      markers.get(p)?.();
+      markers.get(p)?.checked();
       return;
     }
     last = Date.now();
@@ -94,10 +95,12 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   });
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   // When the kernel last reported a change outside the marker directory (the raw
-  // event, before chokidar's own checks of it): settle waits for those checks.
+  // event, as it is read, before chokidar's own checks of it).
   let lastRaw = -Infinity;
-  watcher.on('raw', (_event, _path, details) => {
-    if (markerDir === undefined || (details as { watchedPath?: string } | undefined)?.watchedPath !== markerDir) lastRaw = performance.now();
+  watcher.on('raw', (_event, name, details) => {
+    const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+    if (markerDir === undefined || watched !== markerDir) lastRaw = performance.now();
+    else if (typeof name === 'string') markers.get(path.join(markerDir, name))?.read();
   });
   const quiet = async (quietMs: number, maxMs: number): Promise<void> => {
     const start = Date.now();
@@ -110,7 +113,15 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     const marker = path.join(markerDir, `${MARKER}${randomHex(6)}`);
     let timer: NodeJS.Timeout | undefined;
     const seen = new Promise<boolean>((resolve) => {
-      markers.set(marker, () => resolve(true));
+      markers.set(marker, {
+        // Read: so is everything the kernel queued before it. With no other change in the
+        // last 100 ms, none is still being checked either: done.
+        read: () => {
+          if (performance.now() - lastRaw >= 100) resolve(true);
+        },
+        // Checked by chokidar: so are the changes read before it (but for a moment, below).
+        checked: () => resolve(true),
+      });
       timer = setTimeout(() => resolve(false), maxMs);
     });
     try {
