@@ -17,7 +17,7 @@ import { openAuditStore } from '../../sandbox/audit/store.js';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const CHILD = `
-import { openAuditStore } from './audit/store.js';
+import { openAuditStore } from './sandbox/audit/store.js';
 const [dbPath, session, mode, nText] = process.argv.slice(2);
 const n = Number(nText);
 const out = (line) => process.stdout.write(line + '\\n');
@@ -51,15 +51,20 @@ const children: ChildProcess[] = [];
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'personae-audit-proc-'));
   const out = join(work, 'build');
-  mkdirSync(join(out, 'audit'), { recursive: true });
-  symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'));
+  mkdirSync(out);
+  symlinkSync(join(repo, 'node_modules'), join(out, 'node_modules'), 'dir');
   writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-  const src = join(repo, 'sandbox', 'audit');
-  for (const file of readdirSync(src).filter((f) => f.endsWith('.ts'))) {
-    const js = ts.transpileModule(readFileSync(join(src, file), 'utf8'), {
+  // sandbox/audit and what it imports from outside, at the same relative places.
+  const sources = [
+    ...readdirSync(join(repo, 'sandbox', 'audit')).filter((f) => f.endsWith('.ts')).map((f) => join('sandbox', 'audit', f)),
+    join('personas', 'random.ts'),
+  ];
+  for (const file of sources) {
+    const js = ts.transpileModule(readFileSync(join(repo, file), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     }).outputText;
-    writeFileSync(join(out, 'audit', file.replace(/\.ts$/, '.js')), js);
+    mkdirSync(join(out, dirname(file)), { recursive: true });
+    writeFileSync(join(out, file.replace(/\.ts$/, '.js')), js);
   }
   writeFileSync(join(out, 'child.mjs'), CHILD);
 });
