@@ -14,8 +14,9 @@ import { ExecTracer } from './intercept/exec-tracer.js';
 import { findHostTools } from './launch/host-tools.js';
 import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.js';
 import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
+import { inotifyDescriptor } from './launch/exit-handoff.js';
 import { releaseRunDir } from './launch/run-dirs.js';
-import { bridgeSockets, pickPassEnv, planLaunch, type HostTools, type LaunchRequest } from './launch/plan.js';
+import { bridgeSockets, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -49,6 +50,8 @@ export interface SessionOptions {
   readonly adapter: AgentAdapter;
   readonly hostMap?: ReadonlyMap<string, { host: string; port?: number }>;
   readonly env?: NodeJS.ProcessEnv;
+  /** The supervisor exits when the session ends (personae run): keep the kernel's retiring of its file watches off that exit (see launch/exit-handoff.ts). */
+  readonly exitsAfter?: boolean;
   /** SIGTERM-to-SIGKILL grace when stopping; at most 2000 ms. */
   readonly graceMs?: number;
   readonly sessionId?: string;
@@ -107,8 +110,6 @@ export class Session {
   private constructor(
     readonly options: SessionOptions,
     agent: AgentInfo,
-    /** The host programs this session runs (bwrap, socat, personae's helpers). */
-    readonly tools: HostTools,
   ) {
     this.id = options.sessionId ?? randomUUID();
     this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
@@ -136,7 +137,7 @@ export class Session {
   static async start(options: SessionOptions): Promise<Session> {
     const tools = findHostTools(options.env);
     const agent = await options.adapter.version();
-    const session = new Session(options, { kind: options.persona.agent, version: agent }, tools);
+    const session = new Session(options, { kind: options.persona.agent, version: agent });
     try {
       await session.launch(tools);
     } catch (err) {
@@ -239,7 +240,7 @@ export class Session {
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
     // broker, the proxy, the audit store, the watcher, the control socket. The command inside
     // waits for the "go" below (the exec logger holds it).
-    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path);
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path, o.exitsAfter ? inotifyDescriptor(dir) : undefined);
     // The logger opens its FIFO once bwrap is on its way: follow it while the rest starts.
     const tracing = tracer.start();
     tracing.catch(() => undefined); // awaited below, before the go
@@ -302,7 +303,6 @@ export class Session {
       sandbox_pid: this.proc.pid,
     });
     store.flush();
-
     const control: ControlServer = await startControlServer(path.join(dir, 'control.sock'), {
       stop: (reason) => this.stop(reason === 'suspend' ? 'suspended' : 'stopped'),
       status: () => ({ id: this.id, persona: o.persona.name, pid: this.proc?.pid }),

@@ -34,15 +34,13 @@ export async function runCommand(name: string, command: readonly string[], opts:
     (opened.store = await openStore(false, (e) => onStoreError.fail?.(`the audit log cannot be written (${e.message}); stopping the session`)));
   let session;
   try {
-    session = await Session.start(sessionOptions(prepared, { store: openLater, stdio }));
+    // This process exits when the session ends.
+    session = await Session.start({ ...sessionOptions(prepared, { store: openLater, stdio }), exitsAfter: true });
   } catch (e) {
     opened.store?.close();
     return fail((e as Error).message, 3);
   }
   info(`session ${session.id} (persona ${persona.name}, ${persona.agent})`);
-  // This process's exit should not wait on the kernel retiring its file watches (see exit-handoff.ts).
-  const { handOffInotify } = await import('../../sandbox/launch/exit-handoff.js');
-  handOffInotify(session.tools.seccomp);
   const running = session;
   onStoreError.fail = (message) => {
     info(message);

@@ -2,35 +2,29 @@
 // When the last holder of an inotify instance closes it (here: when the
 // process exits), the kernel first waits for an SRCU grace period to retire
 // its watches, about 10 ms on these machines, and only then does the parent
-// (the shell, a script) learn that the process ended. `personae run` hands a
-// copy of its inotify descriptor to a small helper that ends just after it,
-// so that wait falls on the helper, which nothing waits for.
-import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+// (the shell, a script) learn that the process ended. `personae run` gives a
+// copy of its inotify descriptor to the sandbox's first helper, which starts
+// a holder that ends just after personae run (personae-seccomp --hold-fd):
+// that wait then falls on the holder, which nothing waits for.
+import { readdirSync, readlinkSync, watch } from 'node:fs';
 
-/** This process's inotify descriptors (libuv's, which chokidar's watches use). */
-export function inotifyDescriptors(): number[] {
-  const fds: number[] = [];
-  for (const name of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${name}`) === 'anon_inode:inotify') fds.push(Number(name));
-    } catch {
-      // closed meanwhile (readdir's own descriptor)
-    }
-  }
-  return fds;
-}
-
-/** Starts `personae-seccomp --outlive` holding this process's inotify descriptors; best effort, false when there are none or it cannot. */
-export function handOffInotify(seccompHelper: string): boolean {
-  const fds = inotifyDescriptors();
-  if (fds.length === 0) return false;
+/**
+ * This process's inotify descriptor (libuv's, which every fs.watch and so
+ * chokidar uses), made now if no watch has made it yet (libuv keeps it open
+ * once made); undefined when there is none to be found.
+ */
+export function inotifyDescriptor(anyDir: string): number | undefined {
   try {
-    const child = spawn(seccompHelper, ['--outlive', String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', ...fds], detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-    return true;
+    watch(anyDir, { persistent: false }).close();
+    for (const name of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${name}`) === 'anon_inode:inotify') return Number(name);
+      } catch {
+        // closed meanwhile (readdir's own descriptor)
+      }
+    }
   } catch {
-    return false;
+    // no inotify here: nothing to hold
   }
+  return undefined;
 }

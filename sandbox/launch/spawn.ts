@@ -29,8 +29,19 @@ export function exitCodeOf(code: number | null, signal: string | null): number {
   return 128 + (SIGNALS[signal ?? ''] ?? 1);
 }
 
-export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParent: string, fifo?: string): Promise<RunningProcess> {
-  const [program, ...rest] = [dieWithParent, '--die-with-parent', String(process.pid), ...(fifo ? ['--fifo', fifo] : []), ...plan.argv];
+/**
+ * Starts the plan under `dieWithParent` (personae-seccomp --die-with-parent). `holdFd`, a
+ * descriptor of this process that personae-seccomp keeps open in a holder until this process
+ * has ended (see exit-handoff.ts); not with a PTY, which passes no descriptors.
+ */
+export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParent: string, fifo?: string, holdFd?: number): Promise<RunningProcess> {
+  const hold = holdFd !== undefined && stdio.kind !== 'pty';
+  const [program, ...rest] = [
+    dieWithParent, '--die-with-parent', String(process.pid),
+    ...(fifo ? ['--fifo', fifo] : []),
+    ...(hold ? ['--hold-fd', '3'] : []),
+    ...plan.argv,
+  ];
   const listeners = new Set<(chunk: string, stream: 'stdout' | 'stderr') => void>();
   const emit = (chunk: string, stream: 'stdout' | 'stderr'): void => {
     for (const l of listeners) l(chunk, stream);
@@ -77,7 +88,7 @@ export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParen
   const child = spawnChild(program ?? '', rest, {
     cwd: plan.cwd,
     env: { ...plan.env },
-    stdio: stdio.kind === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
+    stdio: [...(stdio.kind === 'inherit' ? ['inherit', 'inherit', 'inherit'] as const : ['pipe', 'pipe', 'pipe'] as const), ...(hold ? [holdFd] : [])],
     // Its own process group: a Ctrl-C on the terminal reaches only the supervisor, which stops the session gracefully.
     detached: true,
   });

@@ -2,8 +2,8 @@
  * personae-seccomp: applies the sandbox's syscall filter, then execs a command.
  *
  *   personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]
- *   personae-seccomp --die-with-parent PPID [--fifo PATH] CMD [ARGS...]
- *   personae-seccomp --outlive PID
+ *   personae-seccomp --die-with-parent PPID [--fifo PATH] [--hold-fd N] CMD [ARGS...]
+ *   personae-seccomp --outlive-pidfd N
  *
  * The second form applies no filter: it arranges for CMD to get SIGTERM when
  * the process PPID (the personae supervisor) dies, so that a supervisor killed
@@ -11,7 +11,9 @@
  * logger, which answers SIGTERM by killing the sandbox's whole tree itself:
  * bwrap's own --die-with-parent is not armed yet while it sets up. With --fifo it first
  * creates the FIFO (mode 0600) the exec tracer writes to, so the trace never
- * touches the disk and no file descriptor of it is ever inherited.
+ * touches the disk and no file descriptor of it is ever inherited. With
+ * --hold-fd it starts a holder of descriptor N that ends just after PPID
+ * (see --outlive-pidfd below).
  *
  * Runs inside the bwrap sandbox after the proxy bridge (socat) has started, so
  * that the bridge keeps its unix socket while nothing started after it can
@@ -175,6 +177,8 @@ static size_t deny_set_id_create(struct sock_filter *p, size_t n, unsigned nr, i
 }
 #define ERRNO(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 
+static void start_holder(int fd, pid_t ppid);
+
 static int die_with_parent(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: personae-seccomp --die-with-parent PPID CMD [ARGS...]\n");
@@ -192,12 +196,16 @@ static int die_with_parent(int argc, char **argv) {
   sigaddset(&usr1, SIGUSR1);
   sigprocmask(SIG_BLOCK, &usr1, NULL);
   int cmd = 3;
-  if (argc >= 6 && strcmp(argv[3], "--fifo") == 0) {
-    if (mkfifo(argv[4], 0600) != 0) {
-      fprintf(stderr, "personae-seccomp: cannot create %s: %s\n", argv[4], strerror(errno));
+  if (argc >= cmd + 3 && strcmp(argv[cmd], "--fifo") == 0) {
+    if (mkfifo(argv[cmd + 1], 0600) != 0) {
+      fprintf(stderr, "personae-seccomp: cannot create %s: %s\n", argv[cmd + 1], strerror(errno));
       return 70;
     }
-    cmd = 5;
+    cmd += 2;
+  }
+  if (argc >= cmd + 3 && strcmp(argv[cmd], "--hold-fd") == 0) {
+    start_holder((int)strtol(argv[cmd + 1], NULL, 10), (pid_t)expected);
+    cmd += 2;
   }
   execvp(argv[cmd], argv + cmd);
   fprintf(stderr, "personae-seccomp: cannot run %s: %s\n", argv[cmd], strerror(errno));
@@ -205,26 +213,50 @@ static int die_with_parent(int argc, char **argv) {
 }
 
 /*
- * --outlive PID: holds the descriptors it was given until process PID (its
- * parent, personae run) has ended, then exits. personae run hands it its
- * inotify descriptor: when the last holder of an inotify instance closes it,
- * the kernel first waits for an SRCU grace period to retire the watches
- * (about 10 ms here), and an exiting process does that before its parent
- * learns that it ended. Held here, that wait falls on this process, which
- * nobody waits for. Ends at once when it cannot tell when PID ends.
+ * --outlive-pidfd N: keeps the descriptors it was given open until the
+ * process the pidfd N refers to (the personae supervisor) has ended, then
+ * exits. Started by --die-with-parent's --hold-fd (below), holding the
+ * supervisor's inotify descriptor: when the last holder of an inotify
+ * instance closes it, the kernel first waits for an SRCU grace period to
+ * retire its watches (about 10 ms here), and an exiting process does that
+ * before its parent learns that it ended. Held here, that wait falls on this
+ * process, which nobody waits for.
  */
 static int outlive(int argc, char **argv) {
   if (argc != 3) {
-    fprintf(stderr, "usage: personae-seccomp --outlive PID\n");
+    fprintf(stderr, "usage: personae-seccomp --outlive-pidfd N\n");
     return 64;
   }
-  long pid = strtol(argv[2], NULL, 10);
-  int fd = (int)syscall(__NR_pidfd_open, (pid_t)pid, 0);
-  if (fd < 0 || (long)getppid() != pid) return 0; /* no pidfd (Linux < 5.3), or PID is already gone */
-  struct pollfd p = {.fd = fd, .events = POLLIN};
+  struct pollfd p = {.fd = (int)strtol(argv[2], NULL, 10), .events = POLLIN};
   while (poll(&p, 1, -1) < 0 && errno == EINTR) {
   }
   return 0;
+}
+
+/*
+ * Starts the holder of `fd` (see outlive above) for the supervisor `ppid`, in
+ * a session of its own, with nothing else open: not the terminal, not the
+ * pipes of `personae run | ...`. Best effort: without it, the supervisor's
+ * exit only takes longer.
+ */
+static void start_holder(int fd, pid_t ppid) {
+  int pidfd = (int)syscall(__NR_pidfd_open, ppid, 0);
+  if (pidfd < 0) return; /* Linux < 5.3 */
+  pid_t pid = fork();
+  if (pid == 0) {
+    int held = fcntl(fd, F_DUPFD, 10), watched = fcntl(pidfd, F_DUPFD, 10);
+    int nul = open("/dev/null", O_RDWR);
+    if (held < 0 || watched < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || dup2(held, 3) < 0 || dup2(watched, 4) < 0) _exit(0);
+    for (int i = 5; i < 1024; i++) close(i);
+    setsid();
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execl("/proc/self/exe", "personae-seccomp", "--outlive-pidfd", "4", (char *)NULL);
+    _exit(0);
+  }
+  close(pidfd);
+  close(fd);
 }
 
 /* Connects to the exec logger before the filter forbids AF_UNIX sockets; exits on failure. */
@@ -271,7 +303,7 @@ static void hand_over(int conn, int listener) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--die-with-parent") == 0) return die_with_parent(argc, argv);
-  if (argc >= 2 && strcmp(argv[1], "--outlive") == 0) return outlive(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "--outlive-pidfd") == 0) return outlive(argc, argv);
   int cmd = 1, logger = -1;
   if (argc >= 3 && strcmp(argv[1], "--wait-listen") == 0) {
     unsigned short ports[MAX_WAIT_PORTS];

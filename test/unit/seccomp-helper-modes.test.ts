@@ -1,10 +1,13 @@
 // personae-seccomp's two waiting modes, run for real:
 // --wait-listen (the sandbox's init waits for its bridges to listen before the
-// command starts) and --outlive (holds descriptors until its parent has ended,
-// so that personae run's exit does not wait for the kernel to retire its
-// inotify watches). Judged from outside: exit codes, timings, /proc.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// command starts) and --hold-fd (a holder keeps a descriptor open until the
+// supervisor has ended, so that personae run's exit does not wait for the
+// kernel to retire its inotify watches). Judged from outside: exit codes,
+// timings, /proc.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../sandbox/launch/host-tools.js';
@@ -97,28 +100,71 @@ describe('personae-seccomp --wait-listen', () => {
   });
 });
 
-describe('personae-seccomp --outlive', () => {
-  const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(spawnSync('cat', [`/proc/${pid}/status`]).stdout.toString());
+describe('personae-seccomp --die-with-parent --hold-fd', () => {
+  const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const fdsOf = (pid: number): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        out[fd] = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return out;
+  };
+  /** The holder started by the wrapper `wrapper` (its parent, after the wrapper's exec). */
+  const holderOf = (wrapper: number): number | undefined => {
+    for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+      try {
+        const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+        const ppid = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1];
+        if (cmd.startsWith('personae-seccomp\0--outlive-pidfd\0') && Number(ppid) === wrapper) return Number(name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return undefined;
+  };
 
-  it('stays while its parent runs and ends just after it', async () => {
-    // sh starts the helper for itself ($$), prints its pid, lives 400 ms more, then exits.
-    const sh = spawn('sh', ['-c', `${HELPER} --outlive $$ & echo $!; sleep 0.4`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const pid = await new Promise<number>((resolve) => sh.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-    await new Promise((r) => setTimeout(r, 150));
-    expect(alive(pid)).toBe(true);
-    await new Promise((r) => sh.once('exit', r));
-    const deadline = Date.now() + 3000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(alive(pid)).toBe(false);
+  it('holds the descriptor, and nothing else of its parent, until the parent has ended', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'personae-hold-'));
+    const held = path.join(dir, 'held');
+    writeFileSync(held, '');
+    // A stand-in supervisor: starts the wrapper (running sleep) holding a file of its own, lives 600 ms, exits.
+    const supervisor = spawn(process.execPath, ['-e', `
+      const { openSync } = require('node:fs');
+      const { spawn } = require('node:child_process');
+      const fd = openSync(${JSON.stringify(held)}, 'r');
+      const w = spawn(${JSON.stringify(HELPER)}, ['--die-with-parent', String(process.pid), '--hold-fd', '3', 'sleep', '30'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+      console.log(w.pid);
+      setTimeout(() => process.exit(0), 600);
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const wrapper = await new Promise<number>((resolve) => supervisor.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+      let holder: number | undefined;
+      const deadline = Date.now() + 3000;
+      while ((holder = holderOf(wrapper)) === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(holder).toBeDefined();
+      const fds = fdsOf(holder as number);
+      expect(fds['3']).toBe(held);
+      expect([fds['0'], fds['1'], fds['2']]).toEqual(['/dev/null', '/dev/null', '/dev/null']);
+      expect(Object.keys(fds).sort()).toEqual(['0', '1', '2', '3', '4']);
+      expect(Object.values(fdsOf(wrapper))).not.toContain(held); // the command itself does not get it
+      await new Promise((r) => supervisor.once('exit', r));
+      const gone = Date.now() + 3000;
+      while ((alive(holder as number) || alive(wrapper)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 10));
+      expect(alive(holder as number)).toBe(false);
+      expect(alive(wrapper)).toBe(false);
+    } finally {
+      supervisor.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('ends at once when PID is not its parent', async () => {
-    const r = await run(['--outlive', '1']);
+  it('--outlive-pidfd without a descriptor to watch ends at once', async () => {
+    const r = await run(['--outlive-pidfd', '9']);
     expect(r.code).toBe(0);
     expect(r.ms).toBeLessThan(2000);
-  });
-
-  it('rejects a missing PID with a usage error', async () => {
-    expect((await run(['--outlive'])).code).toBe(64);
   });
 });
