@@ -59,7 +59,8 @@ export function membersOf(ns: string): number[] {
   return out;
 }
 
-function isZombie(pid: number): boolean {
+/** True for a process that has ended (a zombie) or is gone. */
+export function isZombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
