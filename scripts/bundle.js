@@ -8,8 +8,9 @@
 // (its addon is loaded by path, see sandbox/audit/store.ts); node-pty stays
 // external.
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,28 +34,60 @@ await build({
   logLevel: 'warning',
 });
 
-// The cache holds what a typical start compiles. Best is one real session (`personae run shell -- true`
-// in a throw-away PERSONAE_HOME): it compiles the whole launch path. Where the sandbox cannot run
-// (no bwrap yet, no user namespaces), the CLI parsing and validating a persona file is the next best.
+// The cache holds what a typical start compiles. Best is one real session in a throw-away
+// PERSONAE_HOME that makes one allowed HTTP request through the proxy (to a server here, with
+// curl when there is one): it compiles the whole launch path and the proxy's. Where the sandbox
+// cannot run (no bwrap yet, no user namespaces), the CLI validating a persona file is the next best.
 const warmUp = (args, env) =>
-  spawnSync(process.execPath, [`${root}bin/personae.cjs`, ...args], {
-    env: { ...env, PERSONAE_BUILD_CODE_CACHE: '1' },
-    stdio: 'ignore',
-    timeout: 30_000,
-  }).status === 0;
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [`${root}bin/personae.cjs`, ...args], {
+      env: { ...env, PERSONAE_BUILD_CODE_CACHE: '1' },
+      stdio: 'ignore',
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0);
+    });
+  });
+const onPath = (name) => (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(path.join(d, name)));
+const WARM_PERSONA = [
+  'version: 1',
+  'name: warm',
+  'display_name: Build warm-up',
+  'owner: personae build',
+  "purpose: Warms the CLI's code cache with one real session.",
+  'agent: shell',
+  'execution_mode: autonomous',
+  'filesystem:',
+  '  write: ["{workspace}"]',
+  '  read_deny: ["~/.ssh", "~/.aws", "~/.gnupg"]',
+  'network:',
+  '  allow: ["warmup.test"]',
+  '',
+].join('\n');
 const baseEnv = { ...process.env };
 delete baseEnv.PERSONAE_DEBUG;
 const tmp = mkdtempSync(path.join(tmpdir(), 'personae-build-'));
+const server = createServer((_req, res) => res.end('ok'));
 let warmed;
 try {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   mkdirSync(path.join(tmp, 'home', 'personas'), { recursive: true });
   mkdirSync(path.join(tmp, 'ws'));
-  copyFileSync(`${root}personas/presets/shell.yaml`, path.join(tmp, 'home', 'personas', 'shell.yaml'));
-  warmed = warmUp(['run', 'shell', '--workspace', path.join(tmp, 'ws'), '--no-tty', '--', 'true'], { ...baseEnv, PERSONAE_HOME: path.join(tmp, 'home') });
+  writeFileSync(path.join(tmp, 'home', 'personas', 'warm.yaml'), WARM_PERSONA);
+  const command = onPath('curl') ? ['curl', '-sS', '-o', '/dev/null', '--max-time', '10', 'http://warmup.test/'] : ['true'];
+  warmed = await warmUp(['run', 'warm', '--workspace', path.join(tmp, 'ws'), '--no-tty', '--', ...command], {
+    ...baseEnv,
+    PERSONAE_HOME: path.join(tmp, 'home'),
+    PERSONAE_HOSTS: `warmup.test=127.0.0.1:${server.address().port}`,
+  });
 } finally {
+  server.close();
   rmSync(tmp, { recursive: true, force: true });
 }
-if (!warmed) warmed = warmUp(['persona', 'validate', `${root}personas/presets/shell.yaml`], baseEnv);
+if (!warmed) warmed = await warmUp(['persona', 'validate', `${root}personas/presets/shell.yaml`], baseEnv);
 if (!warmed || !existsSync(`${root}dist/cli/cli.cjs.cache`)) {
   process.stderr.write('personae: could not make the code cache (the CLI still works, it starts slower)\n');
 }
