@@ -240,7 +240,8 @@ export class Session {
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
     // broker, the proxy, the audit store, the watcher, the control socket. The command inside
     // waits for the "go" below (the exec logger holds it).
-    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path, o.exitsAfter ? inotifyDescriptor(dir) : undefined);
+    const holdFd = o.exitsAfter && o.stdio.kind !== 'pty' ? inotifyDescriptor(dir) : undefined; // a PTY passes no descriptors
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path, holdFd);
     // The logger opens its FIFO once bwrap is on its way: follow it while the rest starts.
     const tracing = tracer.start();
     tracing.catch(() => undefined); // awaited below, before the go

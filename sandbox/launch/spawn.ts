@@ -2,9 +2,12 @@
 // The spawned process is the die-with-parent helper around the exec logger
 // around bwrap, so if this supervisor dies, everything under it dies too.
 import { spawn as spawnChild } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type * as NodePty from 'node-pty';
+import { lazyRequire } from '../lazy-require.js';
 import type { LaunchPlan } from './plan.js';
+
+// Loaded only for a PTY, with require (the bundled CLI is a CommonJS script run with a V8 code cache).
+const nodePty = lazyRequire<typeof NodePty>('node-pty');
 
 export type StdioMode =
   | { readonly kind: 'inherit' }
@@ -51,8 +54,7 @@ export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParen
     return () => listeners.delete(l);
   };
   if (stdio.kind === 'pty') {
-    // require, not import(): the bundled CLI is a CommonJS script run with a V8 code cache.
-    const pty = createRequire(import.meta.url)('node-pty') as typeof NodePty;
+    const pty = nodePty();
     const term = pty.spawn(program ?? '', rest, {
       name: plan.env.TERM ?? 'xterm-256color',
       cols: stdio.cols,
