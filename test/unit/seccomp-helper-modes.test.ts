@@ -150,7 +150,10 @@ describe('personae-seccomp --die-with-parent --hold-fd', () => {
       expect(fds['3']).toBe(held);
       expect([fds['0'], fds['1'], fds['2']]).toEqual(['/dev/null', '/dev/null', '/dev/null']);
       expect(Object.keys(fds).sort()).toEqual(['0', '1', '2', '3', '4']);
-      expect(Object.values(fdsOf(wrapper))).not.toContain(held); // the command itself does not get it
+      // The command itself does not get it (looked at once the wrapper has become the command).
+      const execd = Date.now() + 3000;
+      while (!readFileSync(`/proc/${wrapper}/cmdline`, 'utf8').startsWith('sleep\0') && Date.now() < execd) await new Promise((r) => setTimeout(r, 10));
+      expect(Object.values(fdsOf(wrapper))).not.toContain(held);
       await new Promise((r) => supervisor.once('exit', r));
       const gone = Date.now() + 3000;
       while ((alive(holder as number) || alive(wrapper)) && Date.now() < gone) await new Promise((r) => setTimeout(r, 10));
