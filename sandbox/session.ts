@@ -11,6 +11,7 @@ import type { AgentInfo, EmitEvent, EventInput, SessionLabels } from './audit/ev
 import { createRedactor } from './audit/redact.js';
 import type { AuditStore } from './audit/store.js';
 import { ExecTracer } from './intercept/exec-tracer.js';
+import { answerHeldExec, ExecAnswers, prepareExecRules } from './intercept/exec-decisions.js';
 import { findHostTools } from './launch/host-tools.js';
 import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.js';
 import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
@@ -207,10 +208,21 @@ export class Session {
     mark('fs prepared');
     const adapterPlan = await o.adapter.prepare({ session: this, dir });
     this.cleanups.push(() => adapterPlan.close());
+    // The persona's command rules, decided by the exec logger at every exec; asked execs are answered here.
+    const execRules = prepareExecRules(o.persona, dir, adapterPlan.extraPath);
+    const answers = execRules === undefined ? undefined : new ExecAnswers(execRules.answers);
+    if (answers !== undefined) this.cleanups.push(() => answers.close());
     // A stop kills the logger too: only a failure before any stop is the logger's own.
-    const tracer = new ExecTracer(path.join(dir, 'exec.fifo'), this.emit, (msg) => {
-      if (this.stopping === undefined) this.fail(msg);
-    });
+    const tracer = new ExecTracer(
+      path.join(dir, 'exec.fifo'),
+      this.emit,
+      (msg) => {
+        if (this.stopping === undefined) this.fail(msg);
+      },
+      execRules?.compiled.rules,
+      (held) => answerHeldExec({ persona: o.persona, approvals: this.approvals, covering: (rule) => this.hooks?.covering(rule) }, held),
+      (id, decision) => answers?.reply(id, decision),
+    );
     this.cleanups.push(() => tracer.close());
     // The proxy's and the broker's sockets go in a directory of their own, bound into the sandbox.
     const bridgeDir = path.join(dir, 'bridge');
@@ -225,6 +237,7 @@ export class Session {
       bridgeDir,
       traceOutput: tracer.path,
       execLogSocket: path.join(dir, 'execlog.sock'),
+      ...(execRules !== undefined ? { execRules: { file: execRules.file, answers: execRules.answers } } : {}),
       emptyFile,
       fs: fsPrep.plan,
       credentials: o.credentials,
@@ -241,7 +254,8 @@ export class Session {
     // broker, the proxy, the audit store, the watcher, the control socket. The command inside
     // waits for the "go" below (the exec logger holds it).
     const holdFd = o.exitsAfter && o.stdio.kind !== 'pty' ? inotifyDescriptor(dir) : undefined; // a PTY passes no descriptors
-    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, tracer.path, holdFd);
+    // The answers FIFO first: once the exec log's FIFO exists, both do.
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, [...(execRules ? [execRules.answers] : []), tracer.path], holdFd);
     // The logger opens its FIFO once bwrap is on its way: follow it while the rest starts.
     const tracing = tracer.start();
     tracing.catch(() => undefined); // awaited below, before the go
@@ -313,6 +327,7 @@ export class Session {
     this.cleanups.push(() => control.close());
     await adapterPlan.started?.(this);
     await tracing;
+    answers?.open();
     // Go: every write is watched and the session can be stopped; the agent's command may start.
     this.proc.kill('SIGUSR1');
     mark('control ready');

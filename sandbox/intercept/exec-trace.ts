@@ -1,16 +1,25 @@
 // Parses the exec logger's output (native/personae-execlog.c) into exec
 // records: every program started inside the sandbox, with its argv, pid and
-// parent pid. The logger runs outside the sandbox and the kernel stops each
-// exec until it has been read, so what the agent does inside can neither
-// forge nor suppress these lines.
+// parent pid, and what the persona's command rules decided about it. The
+// logger runs outside the sandbox and the kernel stops each exec until it has
+// been read and decided, so what the agent does inside can neither forge nor
+// suppress these lines.
 //
-//   exec PID PPID HEXPATH HEXARG... [...]
+//   exec PID PPID DECISION HEXPATH HEXARG... [...]
 //   exit PID CODE | exit PID sig SIGNAL | exit PID sig ?
 //
+// DECISION is `a` (no rule matched: it ran), `dRULE:HEXTEXT` (refused by
+// rule number RULE of the rules file, matched as TEXT) or
+// `qRULE:ID:HEXTEXT` (held by an ask rule until personae answers ID).
 // An argument cut at 4096 bytes ends in "~"; a trailing "..." means further
 // arguments were left out. An exit line follows for each process that
 // executed something ("sig ?": killed by a signal that could not be read).
 import { constants } from 'node:os';
+
+export type ExecVerdict =
+  | { readonly kind: 'allow' }
+  | { readonly kind: 'deny'; readonly rule: number; readonly matchedAs: string }
+  | { readonly kind: 'ask'; readonly rule: number; readonly id: string; readonly matchedAs: string };
 
 export interface ExecRecord {
   readonly pid: number;
@@ -19,6 +28,7 @@ export interface ExecRecord {
   readonly argv: readonly string[];
   /** Some argument was cut or left out. */
   readonly truncated: boolean;
+  readonly verdict: ExecVerdict;
 }
 
 export interface ExitRecord {
@@ -50,17 +60,28 @@ function decode(token: string): string | undefined {
   return HEX.test(token) ? Buffer.from(token, 'hex').toString('utf8') : undefined;
 }
 
+const VERDICT_RE = /^(?:a|d(\d{1,6}):((?:[0-9a-f]{2})*)|q(\d{1,6}):(\d{1,20}):((?:[0-9a-f]{2})*))$/;
+
+function parseVerdict(token: string): ExecVerdict | undefined {
+  const m = VERDICT_RE.exec(token);
+  if (!m) return undefined;
+  if (m[1] !== undefined) return { kind: 'deny', rule: Number(m[1]), matchedAs: decode(m[2] ?? '') ?? '' };
+  if (m[3] !== undefined) return { kind: 'ask', rule: Number(m[3]), id: m[4] ?? '', matchedAs: decode(m[5] ?? '') ?? '' };
+  return { kind: 'allow' };
+}
+
 /** Parses one line; undefined for anything that is not a well-formed record. */
 export function parseExecLine(line: string): ExecRecord | undefined {
   const parts = line.replace(/\r?\n$/, '').split(' ');
-  if (parts[0] !== 'exec' || parts.length < 4) return undefined;
+  if (parts[0] !== 'exec' || parts.length < 5) return undefined;
   const pid = Number(parts[1]);
   const ppid = Number(parts[2]);
-  const path = decode(parts[3] ?? '');
-  if (!Number.isSafeInteger(pid) || pid <= 0 || !Number.isSafeInteger(ppid) || path === undefined) return undefined;
+  const verdict = parseVerdict(parts[3] ?? '');
+  const path = decode(parts[4] ?? '');
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !Number.isSafeInteger(ppid) || path === undefined || verdict === undefined) return undefined;
   const argv: string[] = [];
   let truncated = false;
-  for (const raw of parts.slice(4)) {
+  for (const raw of parts.slice(5)) {
     if (raw === '...') {
       truncated = true;
       break;
@@ -71,5 +92,5 @@ export function parseExecLine(line: string): ExecRecord | undefined {
     truncated ||= cut;
     argv.push(arg);
   }
-  return { pid, ppid: ppid > 0 ? ppid : undefined, path, argv, truncated };
+  return { pid, ppid: ppid > 0 ? ppid : undefined, path, argv, truncated, verdict };
 }

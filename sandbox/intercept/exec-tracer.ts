@@ -1,13 +1,32 @@
 // Reads the exec logger's FIFO and turns its records into `exec` and
-// `exec.exit` events.
+// `exec.exit` events, each exec with what the persona's command rules
+// decided (allow, deny with the rule, or ask).
 // Only the agent's command and what it starts are filtered (the sandbox's
 // own plumbing, the init shell and the socat bridges, runs before the
-// filter); personae's helpers inside (the hook command, the real shells
-// behind the shell wrapper) are left out by their path.
+// filter); personae's own helper inside (the hook command) is left out by its
+// path when it runs, and recorded like anything else when a rule refuses it.
 import { createReadStream, existsSync, type ReadStream } from 'node:fs';
 import type { EmitEvent } from '../audit/event.js';
 import { INSIDE } from '../launch/plan.js';
+import { ruleReason } from '../policy/tool-types.js';
+import type { ExecRule } from '../policy/exec-rules.js';
 import { parseExecLine, parseExitLine, type ExecRecord, type ExitRecord } from './exec-trace.js';
+
+/** An exec an ask rule holds in the kernel, for the session to answer. */
+export interface HeldExec {
+  readonly id: string;
+  readonly rule: ExecRule;
+  /** The reading that matched (`git push origin main`). */
+  readonly matchedAs: string;
+  /** The command as it was run. */
+  readonly target: string;
+  readonly record: ExecRecord;
+}
+
+/** The session's answer: at once (nobody to ask, or a human already approved it), or later. */
+export type HeldAnswer =
+  | { readonly decision: 'allow' | 'deny'; readonly reason: string }
+  | { readonly decision: 'ask'; readonly reason: string; readonly answer: Promise<{ readonly decision: 'allow' | 'deny'; readonly reason: string; readonly approval: string }> };
 
 function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
@@ -24,6 +43,8 @@ export class ExecTracer {
   /** What each live process last executed (for its exit event). */
   private readonly programs = new Map<number, string>();
   private closing = false;
+  /** The last refused exec (pid, rule, argv): a PATH search retrying it is not a new attempt. */
+  private lastDenied = '';
   private finished = false;
   /** The agent's command has started (its exec is the first line). */
   started = false;
@@ -32,6 +53,11 @@ export class ExecTracer {
     readonly path: string,
     private readonly emit: EmitEvent,
     private readonly onFailure: (message: string) => void,
+    /** The rules file's rules, by the index the logger reports. */
+    private readonly rules: readonly ExecRule[] = [],
+    /** Decides an asked exec; its answer goes back to the logger through `reply`. */
+    private readonly onAsk: (held: HeldExec) => HeldAnswer = () => ({ decision: 'deny', reason: 'nobody can answer' }),
+    private readonly reply: (id: string, decision: 'allow' | 'deny') => void = () => undefined,
   ) {}
 
   /**
@@ -80,15 +106,59 @@ export class ExecTracer {
 
   private record(r: ExecRecord): void {
     this.started = true;
-    // personae's own helpers inside the sandbox (the hook command, the real shells) are not the agent's commands.
-    if (r.path.startsWith(`${INSIDE.runDir}/`)) return;
-    this.programs.set(r.pid, r.argv[0] ?? r.path);
-    this.emit({
-      kind: 'exec',
-      tool: r.argv[0] ?? r.path,
-      target: formatArgv(r.argv),
-      detail: { path: r.path, argv: [...r.argv], pid: r.pid, ppid: r.ppid ?? null, ...(r.truncated ? { truncated: true } : {}) },
-    });
+    const v = r.verdict;
+    // personae's own helper inside the sandbox (the hook command) is not the agent's command.
+    if (v.kind === 'allow' && r.path.startsWith(`${INSIDE.runDir}/`)) return;
+    const program = r.argv[0] ?? r.path;
+    const target = formatArgv(r.argv.length > 0 ? r.argv : [r.path]);
+    const detail = { path: r.path, argv: [...r.argv], pid: r.pid, ppid: r.ppid ?? null, ...(r.truncated ? { truncated: true } : {}) };
+    if (v.kind === 'allow') {
+      this.programs.set(r.pid, program);
+      this.emit({ kind: 'exec', tool: program, target, decision: 'allow', reason: null, detail });
+      return;
+    }
+    const rule = this.rules[v.rule];
+    if (rule === undefined) {
+      // A rule number this session never wrote: the logger and the session disagree. Refused (deny) or held (answered deny).
+      if (v.kind === 'ask') this.reply(v.id, 'deny');
+      this.emit({ kind: 'exec', tool: program, target, decision: 'deny', reason: `exec log: unknown rule ${v.rule}`, detail });
+      this.onFailure('exec log: a decision by an unknown rule');
+      return;
+    }
+    const ruled = { ...detail, rule: rule.source, matched_as: v.matchedAs };
+    if (v.kind === 'deny') {
+      // A shell or execvp searching PATH tries the next directory after a refusal (/usr/bin/git,
+      // then /bin/git): the same process asking again for the same command is one attempt.
+      const key = `${r.pid}\u0000${v.rule}\u0000${r.argv.join('\u0000')}`;
+      if (this.lastDenied === key) return;
+      this.lastDenied = key;
+      const reason = rule.list === 'deny' ? ruleReason('deny', rule.source) : `${ruleReason('ask', rule.source)} (refused: no one could be asked)`;
+      this.emit({ kind: 'exec', tool: program, target, decision: 'deny', reason, detail: ruled });
+      return;
+    }
+    let a: HeldAnswer;
+    try {
+      a = this.onAsk({ id: v.id, rule, matchedAs: v.matchedAs, target, record: r });
+    } catch (err) {
+      a = { decision: 'deny', reason: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    this.emit({ kind: 'exec', tool: program, target, decision: a.decision, reason: a.reason, detail: ruled });
+    if (a.decision !== 'ask') {
+      this.answer(v.id, r.pid, program, a.decision);
+      return;
+    }
+    a.answer.then(
+      (final) => {
+        this.emit({ kind: 'approval', tool: program, target, decision: final.decision, reason: final.reason, detail: { approval: final.approval, asked_because: ruleReason('ask', rule.source), layer: 'exec' } });
+        this.answer(v.id, r.pid, program, final.decision);
+      },
+      () => this.answer(v.id, r.pid, program, 'deny'),
+    );
+  }
+
+  private answer(id: string, pid: number, program: string, decision: 'allow' | 'deny'): void {
+    if (decision === 'allow') this.programs.set(pid, program);
+    this.reply(id, decision);
   }
 
   private exit(x: ExitRecord): void {

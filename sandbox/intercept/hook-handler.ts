@@ -103,6 +103,8 @@ export class HookHandler {
   private readonly dialect: Dialect;
   /** Inputs allowed and not yet seen in a PostToolUse, by tool (agents whose other hooks may rewrite inputs). */
   private readonly allowedInputs = new Map<string, number>();
+  /** Tool calls a human approved because of an ask rule, until their PostToolUse (or an hour): they cover the execs that rule holds. */
+  private readonly approvedRunning = new Map<string, { readonly rule: string; readonly approval: string; readonly by: string; readonly until: number }>();
 
   constructor(private readonly ctx: HookContext) {
     this.drift = new DriftTracker(ctx.persona.limits.drift_threshold);
@@ -111,7 +113,6 @@ export class HookHandler {
 
   /** Handles one hook call; never throws (a failure is a deny with an event). */
   async handle(event: string, raw: string): Promise<HookReply> {
-    if (event === 'Shell') return this.shellCommand(raw);
     let payload: Payload;
     try {
       payload = PayloadSchema.parse(JSON.parse(raw));
@@ -167,6 +168,9 @@ export class HookHandler {
       decision = a.decision;
       reason = a.timedOut ? `no answer within limits.approval_timeout (${this.ctx.persona.limits.approval_timeout})` : `${a.decision === 'allow' ? 'approved' : 'denied'} by ${a.by}`;
       this.ctx.emit({ kind: 'approval', tool, target, decision, reason, detail: { approval: id, asked_because: d.reason } });
+      if (decision === 'allow' && d.matched !== undefined && this.approvedRunning.size < 1000) {
+        this.approvedRunning.set(p.tool_use_id ?? `approval:${id}`, { rule: d.matched, approval: id, by: a.by, until: Date.now() + 3_600_000 });
+      }
     }
     const key = DriftTracker.key(tool, input);
     if (decision === 'deny') {
@@ -175,22 +179,6 @@ export class HookHandler {
     }
     if (this.dialect.checksRewrites && this.allowedInputs.size < 10_000) this.allowedInputs.set(key, (this.allowedInputs.get(key) ?? 0) + 1);
     return this.dialect.reply('allow', oneLine(`personae: ${reason}`));
-  }
-
-  /**
-   * Shell-level interception: a `sh -c`/`bash -c` command string inside the
-   * sandbox, whatever the agent. Only deny rules stop it here (allow and ask
-   * are the agent-level hook's business); a command that might match a deny
-   * rule once expanded is refused too.
-   */
-  private shellCommand(command: string): HookReply {
-    const d = decideToolCall(this.ctx.rules, { tool: 'Bash', input: { command } }, 'autonomous');
-    const denied = d.decision === 'deny' || (d.decision === 'ask' && d.reason.startsWith('tools.deny'));
-    if (!denied) return { code: 0, body: '{}' };
-    const target = targetOf('Bash', { command });
-    this.ctx.emit({ kind: 'tool.call', tool: 'Shell', target, decision: 'deny', reason: d.reason, detail: { layer: 'shell', command: clip(command) } });
-    this.noteFailure(DriftTracker.key('Shell', command), 'Shell', target);
-    return { code: 2, body: oneLine(`denied by the persona (${d.reason})`) };
   }
 
   /** The strictest decision over every call the agent's call amounts to (deny beats ask beats allow). */
@@ -205,7 +193,18 @@ export class HookHandler {
     return strictest ?? { decision: 'deny', reason: 'malformed input: nothing to decide' };
   }
 
+  /** A running tool call a human approved because of this ask rule (it covers the execs the rule holds). */
+  covering(rule: string): { approval: string; by: string } | undefined {
+    const now = Date.now();
+    for (const [key, a] of this.approvedRunning) {
+      if (a.until < now) this.approvedRunning.delete(key);
+      else if (a.rule === rule) return { approval: a.approval, by: a.by };
+    }
+    return undefined;
+  }
+
   private postToolUse(event: string, p: Payload): HookReply {
+    if (p.tool_use_id !== undefined) this.approvedRunning.delete(p.tool_use_id);
     const tool = p.tool_name ?? 'unknown';
     const input = p.tool_input ?? {};
     const target = targetOf(tool, input);

@@ -1,6 +1,6 @@
 // Finds the host programs a sandbox needs. Missing ones are a refusal with the
 // fix, never a fallback to running unsandboxed.
-import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostTools } from './plan.js';
@@ -35,17 +35,6 @@ export function which(name: string, envPath = process.env.PATH ?? ''): string | 
     if (executable(p)) return p;
   }
   return undefined;
-}
-
-function realShell(name: string): string {
-  for (const dir of ['/usr/bin', '/bin']) {
-    try {
-      return realpathSync(path.join(dir, name));
-    } catch {
-      // try the next
-    }
-  }
-  throw new MissingToolError(`personae: cannot sandbox: no ${name} found in /usr/bin or /bin. Nothing was run.`);
 }
 
 const INSTALL_HINT = 'install it with: sudo apt-get install -y bubblewrap socat (Debian/Ubuntu) or sudo dnf install -y bubblewrap socat (Fedora)';
@@ -87,6 +76,5 @@ export function findHostTools(env: NodeJS.ProcessEnv = process.env): HostTools {
     seccomp,
     gitHooks: path.join(root, 'sandbox', 'launch', 'git-hooks'),
     hooks: path.join(root, 'sandbox', 'intercept', 'hooks'),
-    shells: { bash: realShell('bash'), sh: realShell('sh') },
   };
 }

@@ -17,8 +17,6 @@ export const INSIDE = {
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
-  realBash: '/run/personae/bin/bash',
-  realSh: '/run/personae/bin/sh',
   hookCommand: '/run/personae/hooks/personae-hook',
   proxyPort: 3128,
   brokerPort: 3129,
@@ -34,10 +32,8 @@ export interface HostTools {
   readonly seccomp: string;
   /** Host directory holding personae's read-only git hooks (commit-msg adds the On-behalf-of trailer). */
   readonly gitHooks: string;
-  /** Host directory holding the agent hook command (personae-hook) and the shell wrapper. */
+  /** Host directory holding the agent hook command (personae-hook). */
   readonly hooks: string;
-  /** The host's real shells (symlinks resolved), replaced inside by the shell wrapper. */
-  readonly shells: { readonly bash: string; readonly sh: string };
 }
 
 export interface LaunchRequest {
@@ -57,6 +53,12 @@ export interface LaunchRequest {
   readonly traceOutput: string;
   /** Host path of the socket the exec logger listens on for the filter's listener (accepts one connection). */
   readonly execLogSocket: string;
+  /**
+   * The persona's command rules for the exec logger (see policy/exec-rules.ts):
+   * the rules file, and the FIFO personae answers held (asked) execs on.
+   * Without them every exec is allowed and recorded.
+   */
+  readonly execRules?: { readonly file: string; readonly answers: string };
   /** An empty, unreadable file used to hide denied files. */
   readonly emptyFile: string;
   readonly fs: FilesystemPlan;
@@ -169,10 +171,6 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);
-  // Shell-level interception: the real shells move aside, the wrapper takes their place.
-  add('--ro-bind', req.tools.shells.bash, INSIDE.realBash, '--ro-bind', req.tools.shells.sh, INSIDE.realSh);
-  const wrapper = `${req.tools.hooks}/shell-wrapper`;
-  add('--ro-bind', wrapper, req.tools.shells.bash, '--ro-bind', wrapper, req.tools.shells.sh);
   // The workspace is always visible (read-only unless granted), even inside a hidden home.
   add('--ro-bind', req.workspace, req.workspace);
   // Persona HOME and writable grants, then traps and hidden paths on top of them.
@@ -198,11 +196,12 @@ export function bwrapArgs(req: LaunchRequest): string[] {
 export function planLaunch(req: LaunchRequest): LaunchPlan {
   if (req.command.length === 0) throw new Error('no command to run');
   // --wait-go: the command starts only once the supervisor sends SIGUSR1 (its watcher and control socket are ready).
-  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, '--wait-go', '--'];
+  const rules = req.execRules === undefined ? [] : ['--rules', req.execRules.file, '--answers', req.execRules.answers];
+  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, ...rules, '--wait-go', '--'];
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',
-    INSIDE.realSh, '-c', initScript(), 'personae-init', ...req.command,
+    '/bin/sh', '-c', initScript(), 'personae-init', ...req.command,
   ];
   return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
 }

@@ -37,11 +37,11 @@ export function exitCodeOf(code: number | null, signal: string | null): number {
  * descriptor of this process that personae-seccomp keeps open in a holder until this process
  * has ended (see exit-handoff.ts); not with a PTY, which passes no descriptors.
  */
-export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParent: string, fifo?: string, holdFd?: number): Promise<RunningProcess> {
+export async function spawnPlan(plan: LaunchPlan, stdio: StdioMode, dieWithParent: string, fifos: readonly string[] = [], holdFd?: number): Promise<RunningProcess> {
   const hold = holdFd !== undefined && stdio.kind !== 'pty';
   const [program, ...rest] = [
     dieWithParent, '--die-with-parent', String(process.pid),
-    ...(fifo ? ['--fifo', fifo] : []),
+    ...fifos.flatMap((f) => ['--fifo', f]),
     ...(hold ? ['--hold-fd', '3'] : []),
     ...plan.argv,
   ];

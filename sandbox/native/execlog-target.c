@@ -129,17 +129,31 @@ int zombie_status(pid_t pid) {
 
 static unsigned char str_buf[MAX_ARG + 1];
 
+/* Appends one string (NUL-terminated) to the exec's buffer. */
+static void keep(struct exec_args *a, const unsigned char *s, size_t n, int cut) {
+  a->off[a->argc] = a->used;
+  a->len[a->argc] = n;
+  a->cut[a->argc] = cut;
+  memcpy(a->buf + a->used, s, n);
+  a->buf[a->used + n] = '\0';
+  a->used += n + 1;
+  a->argc++;
+}
+
 /*
- * Builds the line for one stopped exec and returns 0 (log it, let it run), or
- * the error to answer it with instead, unlogged: the kernel's own answer for
- * a missing file or an unreadable path, EPERM when its memory cannot be read
+ * Reads one stopped exec's path and argv (into `a`) and returns 0, or the
+ * error to answer it with instead, unlogged: the kernel's own answer for a
+ * missing file or an unreadable path, EPERM when its memory cannot be read
  * (nothing runs unrecorded).
  */
-int describe(const struct seccomp_notif *req, struct line *l) {
+int describe(const struct seccomp_notif *req, struct exec_args *a) {
   pid_t pid = (pid_t)req->pid;
   int is_at = req->data.nr == __NR_execveat;
   uint64_t path_addr = is_at ? req->data.args[1] : req->data.args[0];
   uint64_t argv_addr = is_at ? req->data.args[2] : req->data.args[1];
+  a->argc = 0;
+  a->used = 0;
+  a->more = 0;
   int mem = open_proc(pid, "mem", O_RDONLY);
   if (mem < 0) return EPERM;
   int cut;
@@ -149,7 +163,8 @@ int describe(const struct seccomp_notif *req, struct line *l) {
     return EFAULT;
   }
   str_buf[n] = '\0';
-  if (n == 0 && is_at && (req->data.args[4] & AT_EMPTY_PATH)) {
+  a->from_fd = n == 0 && is_at && (req->data.args[4] & AT_EMPTY_PATH);
+  if (a->from_fd) {
     /* fexecve: the path is that of the open file (as this process sees it). */
     char fdlink[48];
     snprintf(fdlink, sizeof fdlink, "/proc/%d/fd/%d", (int)pid, (int)req->data.args[0]);
@@ -162,29 +177,43 @@ int describe(const struct seccomp_notif *req, struct line *l) {
     close(mem);
     return gone;
   }
-  l->len = 0;
-  char head[64];
-  snprintf(head, sizeof head, "exec %d %ld ", (int)tgid_of(pid), parent_of(pid));
-  put(l, head);
-  put_hex(l, str_buf, (size_t)n);
+  memcpy(a->path, str_buf, (size_t)n + 1);
+  a->path_len = (size_t)n;
+  a->tid = pid;
+  a->pid = tgid_of(pid);
+  a->ppid = parent_of(pid);
   size_t total = 0;
   for (int i = 0; argv_addr != 0; i++) {
     uint64_t ptr = 0;
     if (i == MAX_ARGS || total >= MAX_LINE) {
-      put(l, " ...");
+      a->more = 1;
       break;
     }
     if (pread(mem, &ptr, sizeof ptr, (off_t)(argv_addr + (uint64_t)i * sizeof ptr)) != (ssize_t)sizeof ptr || ptr == 0) break;
     size_t room = MAX_LINE - total < MAX_ARG ? MAX_LINE - total : MAX_ARG;
     n = read_str(mem, ptr, str_buf, room, &cut);
     if (n < 0) break;
-    put(l, " ");
-    put_hex(l, str_buf, (size_t)n);
-    if (cut) put(l, "~");
+    keep(a, str_buf, (size_t)n, cut);
     total += (size_t)n;
   }
-  put(l, "\n");
   close(mem);
   return 0;
 }
 
+/* The "exec" line: pid, parent, the decision token, then path and argv in hex. */
+void format_exec(struct line *l, const struct exec_args *a, const char *decision) {
+  l->len = 0;
+  char head[64];
+  snprintf(head, sizeof head, "exec %d %ld ", (int)a->pid, a->ppid);
+  put(l, head);
+  put(l, decision);
+  put(l, " ");
+  put_hex(l, (const unsigned char *)a->path, a->path_len);
+  for (int i = 0; i < a->argc; i++) {
+    put(l, " ");
+    put_hex(l, (const unsigned char *)a->buf + a->off[i], a->len[i]);
+    if (a->cut[i]) put(l, "~");
+  }
+  if (a->more) put(l, " ...");
+  put(l, "\n");
+}

@@ -1,8 +1,10 @@
 /*
  * personae-execlog: records, from outside the sandbox, every program the
- * agent executes, and runs the sandbox as its child.
+ * agent executes, decides it against the persona's command rules, and runs
+ * the sandbox as its child.
  *
- *   personae-execlog --listen SOCK --out FIFO [--wait-go] -- CMD [ARGS...]
+ *   personae-execlog --listen SOCK --out FIFO [--rules FILE [--answers FIFO]] [--wait-go] -- CMD [ARGS...]
+ *   personae-execlog --match FILE      (the rule matching alone, for tests: execlog-rules.h)
  *
  * CMD is bwrap. Inside it, personae-seccomp installs the syscall filter with
  * execve and execveat answered by SECCOMP_RET_USER_NOTIF, connects to SOCK
@@ -18,15 +20,25 @@
  *
  * Fail closed: if this process dies, the listener closes and every later
  * execve fails with ENOSYS; if the log cannot be written, every later execve
- * is answered EPERM.
+ * is answered EPERM (asked ones included).
  *
- * One line per exec let through, and one when a process that executed
+ * With --rules, each exec is decided while it waits (execlog-rules.c; the
+ * specification is sandbox/policy/exec-rules.ts): a deny rule that matches
+ * refuses it (EPERM); an ask rule holds it in the kernel until personae
+ * writes "a ID" (allow) or "d ID" (deny) to the --answers FIFO (bounded; once
+ * nobody can answer, asked execs are refused at once); the rest run. A rules
+ * file that cannot be read is a refusal to start.
+ *
+ * One line per exec decided, and one when a process that executed
  * something ends. An exec of an absolute path that does not exist in the
  * sandbox's view (PATH lookups that miss) is answered ENOENT here, as the
  * kernel would, and leaves no line; nothing runs without its line:
  *
- *   exec PID PPID HEXPATH HEXARG... [...]
+ *   exec PID PPID DECISION HEXPATH HEXARG... [...]
  *   exit PID CODE | exit PID sig SIGNAL | exit PID sig ?
+ *
+ * DECISION is `a` (ran), `dRULE:HEXTEXT` (refused by the rule with that
+ * index, matched as TEXT) or `qRULE:ID:HEXTEXT` (held until answered ID).
  *
  * The exit status comes from exit_group, which the filter also stops (its
  * argument is the status); a process killed by a signal never calls it, so
@@ -64,6 +76,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include "execlog-rules.h"
 #include "execlog-target.h"
 #include <signal.h>
 #include <stdint.h>
@@ -126,7 +139,7 @@ static struct {
 static size_t tracked_used;
 static int epoll_fd = -1;
 
-enum { TAG_LISTEN = 1, TAG_NOTIF, TAG_SIGNAL, TAG_PIDFD };
+enum { TAG_LISTEN = 1, TAG_NOTIF, TAG_SIGNAL, TAG_PIDFD, TAG_ANSWERS };
 #define EV_DATA(tag, pid) (((uint64_t)(tag) << 32) | (uint32_t)(pid))
 
 static long track_find(pid_t pid) {
@@ -168,11 +181,12 @@ static void log_exit(pid_t pid, int how, int value) {
 }
 
 static struct line line_buf;
+static struct exec_args exec_buf;
 
 /* CONTINUE, or `error` (EPERM for an exec once the log cannot be written); an exit always continues. */
-static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size, int error) {
+static void answer_id(int notif, uint64_t id, struct seccomp_notif_resp *resp, size_t resp_size, int error) {
   memset(resp, 0, resp_size);
-  resp->id = req->id;
+  resp->id = id;
   if (error != 0) {
     resp->error = -error;
   } else {
@@ -183,7 +197,38 @@ static void answer(int notif, const struct seccomp_notif *req, struct seccomp_no
   }
 }
 
-/* One stopped exec or exit_group: record it, then let it go on. */
+static void answer(int notif, const struct seccomp_notif *req, struct seccomp_notif_resp *resp, size_t resp_size, int error) {
+  answer_id(notif, req->id, resp, resp_size, error);
+}
+
+/*
+ * Execs an ask rule holds until personae answers on the answers FIFO
+ * ("a ID" or "d ID"). Bounded: when full, or once nobody can answer, an
+ * asked exec is refused at once.
+ */
+#define MAX_PENDING 1024
+static struct {
+  uint64_t id;
+  pid_t pid;
+} pending[MAX_PENDING];
+static int n_pending;
+static int answers_fd = -1;
+static int answers_broken = 0;
+
+/* The decision token of an exec line: a | dRULE:HEXTEXT | qRULE:ID:HEXTEXT. */
+static void token(char *out, size_t size, const struct verdict *v, uint64_t id) {
+  int n = v->kind == 'a' ? snprintf(out, size, "a")
+          : v->kind == 'q' ? snprintf(out, size, "q%d:%llu:", v->rule, (unsigned long long)id)
+                           : snprintf(out, size, "d%d:", v->rule);
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; v->kind != 'a' && i < v->text_len && (size_t)n + 3 < size; i++) {
+    out[n++] = digits[(unsigned char)v->text[i] >> 4];
+    out[n++] = digits[(unsigned char)v->text[i] & 15];
+  }
+  out[n] = '\0';
+}
+
+/* One stopped exec or exit_group: record it, decide it, then let it go on (or not). */
 static void handle(int notif, struct seccomp_notif *req, size_t req_size, struct seccomp_notif_resp *resp, size_t resp_size) {
   memset(req, 0, req_size);
   if (ioctl(notif, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return;
@@ -198,14 +243,76 @@ static void handle(int notif, struct seccomp_notif *req, size_t req_size, struct
     return;
   }
   /* An exec: */
-  int error = describe(req, &line_buf);
+  int error = describe(req, &exec_buf);
+  struct verdict v = {.kind = 'a', .rule = -1};
+  if (error == 0) rules_decide(req, &exec_buf, &v);
   /* Still the same stopped exec (not a reused pid of a killed one)? Otherwise nothing to log or answer. */
   if (ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) != 0) return;
-  if (error == 0 && !log_broken) {
-    write_all(line_buf.buf, line_buf.len);
-    track(tgid_of((pid_t)req->pid));
+  if (error != 0 || log_broken) {
+    answer(notif, req, resp, resp_size, error != 0 ? error : EPERM);
+    return;
   }
-  answer(notif, req, resp, resp_size, error != 0 ? error : log_broken ? EPERM : 0);
+  /* An ask nobody can take is refused at once: a deny token on an ask rule. */
+  if (v.kind == 'q' && (answers_fd < 0 || answers_broken || n_pending >= MAX_PENDING)) v.kind = 'd';
+  static char tok[VERDICT_TEXT * 2 + 64];
+  token(tok, sizeof tok, &v, req->id);
+  format_exec(&line_buf, &exec_buf, tok);
+  write_all(line_buf.buf, line_buf.len);
+  if (log_broken) {
+    answer(notif, req, resp, resp_size, EPERM);
+  } else if (v.kind == 'a') {
+    track(exec_buf.pid);
+    answer(notif, req, resp, resp_size, 0);
+  } else if (v.kind == 'd') {
+    answer(notif, req, resp, resp_size, EPERM);
+  } else {
+    pending[n_pending].id = req->id;
+    pending[n_pending].pid = exec_buf.pid;
+    n_pending++;
+  }
+}
+
+/* Answers held asks from the answers FIFO ("a ID" / "d ID" lines); all of them EPERM once it is gone. */
+static char answers_partial[256];
+static size_t answers_len;
+
+static void settle(int notif, uint64_t id, int allow, struct seccomp_notif_resp *resp, size_t resp_size) {
+  for (int i = 0; i < n_pending; i++) {
+    if (pending[i].id != id) continue;
+    pid_t pid = pending[i].pid;
+    pending[i] = pending[--n_pending];
+    if (notif < 0 || ioctl(notif, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return;
+    if (allow && !log_broken) track(pid);
+    answer_id(notif, id, resp, resp_size, allow && !log_broken ? 0 : EPERM);
+    return;
+  }
+}
+
+static void read_answers(int notif, struct seccomp_notif_resp *resp, size_t resp_size, int hup) {
+  for (;;) {
+    ssize_t n = read(answers_fd, answers_partial + answers_len, sizeof answers_partial - answers_len - 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    answers_len += (size_t)n;
+    answers_partial[answers_len] = '\0';
+    char *start = answers_partial, *nl;
+    while ((nl = strchr(start, '\n')) != NULL) {
+      *nl = '\0';
+      char *end = NULL;
+      if ((start[0] == 'a' || start[0] == 'd') && start[1] == ' ') {
+        unsigned long long id = strtoull(start + 2, &end, 10);
+        if (end != NULL && *end == '\0') settle(notif, (uint64_t)id, start[0] == 'a', resp, resp_size);
+      }
+      start = nl + 1;
+    }
+    answers_len = strlen(start);
+    memmove(answers_partial, start, answers_len + 1);
+    if (answers_len >= sizeof answers_partial - 1) answers_len = 0; /* a line too long: dropped */
+  }
+  if (hup) {
+    answers_broken = 1;
+    while (n_pending > 0) settle(notif, pending[n_pending - 1].id, 0, resp, resp_size);
+  }
 }
 
 /* Accepts the one connection and receives the listener; returns it (and the connection, to acknowledge), -1 on failure, -2 when nobody connected yet. */
@@ -284,12 +391,15 @@ static int kill_sandbox(pid_t bwrap, int *status) {
 }
 
 int main(int argc, char **argv) {
-  const char *sock_path = NULL, *out_path = NULL;
+  if (argc == 3 && strcmp(argv[1], "--match") == 0) return rules_match_stdin(argv[2]);
+  const char *sock_path = NULL, *out_path = NULL, *rules_path = NULL, *answers_path = NULL;
   int go = 1;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) sock_path = argv[++i];
     else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
+    else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc) rules_path = argv[++i];
+    else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc) answers_path = argv[++i];
     else if (strcmp(argv[i], "--wait-go") == 0) go = 0;
     else if (strcmp(argv[i], "--") == 0) {
       i++;
@@ -297,8 +407,23 @@ int main(int argc, char **argv) {
     } else break;
   }
   if (sock_path == NULL || out_path == NULL || i >= argc) {
-    fprintf(stderr, "usage: personae-execlog --listen SOCK --out FIFO [--wait-go] -- CMD [ARGS...]\n");
+    fprintf(stderr, "usage: personae-execlog --listen SOCK --out FIFO [--rules FILE [--answers FIFO]] [--wait-go] -- CMD [ARGS...]\n");
     return 64;
+  }
+  /* The persona's command rules: a file that cannot be read is a refusal to start, never a sandbox without them. */
+  if (rules_path != NULL) {
+    char err[512];
+    if (rules_load(rules_path, err, sizeof err) != 0) {
+      fprintf(stderr, "personae: %s; refusing to run\n", err);
+      return 70;
+    }
+  }
+  if (answers_path != NULL) {
+    answers_fd = open(answers_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (answers_fd < 0) {
+      fprintf(stderr, "personae: cannot open the answers FIFO %s: %s; refusing to run\n", answers_path, strerror(errno));
+      return 70;
+    }
   }
   /*
    * Terminal signals (Ctrl-C on a PTY in cooked mode) reach this process group:
@@ -379,6 +504,10 @@ int main(int argc, char **argv) {
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &add) != 0) die("epoll_ctl");
   add.data.u64 = EV_DATA(TAG_SIGNAL, 0);
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sig_fd, &add) != 0) die("epoll_ctl");
+  if (answers_fd >= 0) {
+    add.data.u64 = EV_DATA(TAG_ANSWERS, 0);
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, answers_fd, &add) != 0) die("epoll_ctl");
+  }
 
   int notif = -1, pending_ack = -1;
   struct timespec hup_deadline = {0};
@@ -420,6 +549,13 @@ int main(int argc, char **argv) {
         } else if (evs[k].events & (EPOLLHUP | EPOLLERR)) {
           close(notif);
           notif = -1;
+        }
+      } else if (tag == TAG_ANSWERS && answers_fd >= 0) {
+        int hup = (evs[k].events & (EPOLLHUP | EPOLLERR)) != 0;
+        read_answers(notif, resp, resp_size, hup);
+        if (hup) {
+          close(answers_fd); /* also leaves the epoll set */
+          answers_fd = -1;
         }
       } else if (tag == TAG_PIDFD) {
         /* Ended without exit_group: killed by a signal (or its last thread called exit). */

@@ -2,7 +2,7 @@
  * personae-seccomp: applies the sandbox's syscall filter, then execs a command.
  *
  *   personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]
- *   personae-seccomp --die-with-parent PPID [--fifo PATH] [--hold-fd N] CMD [ARGS...]
+ *   personae-seccomp --die-with-parent PPID [--fifo PATH]... [--hold-fd N] CMD [ARGS...]
  *   personae-seccomp --outlive-pidfd N
  *
  * The second form applies no filter: it arranges for CMD to get SIGTERM when
@@ -10,8 +10,9 @@
  * by SIGKILL still takes its tracer and sandbox with it. CMD is the exec
  * logger, which answers SIGTERM by killing the sandbox's whole tree itself:
  * bwrap's own --die-with-parent is not armed yet while it sets up. With --fifo it first
- * creates the FIFO (mode 0600) the exec tracer writes to, so the trace never
- * touches the disk and no file descriptor of it is ever inherited. With
+ * creates a FIFO (mode 0600): the one the exec tracer writes to, and the one
+ * personae answers held execs on, so the trace never touches the disk and no
+ * file descriptor of either is ever inherited. With
  * --hold-fd it starts a holder of descriptor N that ends just after PPID
  * (see --outlive-pidfd below).
  *
@@ -196,7 +197,7 @@ static int die_with_parent(int argc, char **argv) {
   sigaddset(&usr1, SIGUSR1);
   sigprocmask(SIG_BLOCK, &usr1, NULL);
   int cmd = 3;
-  if (argc >= cmd + 3 && strcmp(argv[cmd], "--fifo") == 0) {
+  while (argc >= cmd + 3 && strcmp(argv[cmd], "--fifo") == 0) {
     if (mkfifo(argv[cmd + 1], 0600) != 0) {
       fprintf(stderr, "personae-seccomp: cannot create %s: %s\n", argv[cmd + 1], strerror(errno));
       return 70;

@@ -16,7 +16,11 @@
 //   `git $SUB`, `g?t push`) is compared by its static prefix, and a part that
 //   runs code we cannot see (`bash -c "$X"`, `echo ... | sh`, `eval "$X"`) may
 //   match anything. Such parts are asked about, not denied, since they may be
-//   innocent; they are never allowed while a deny or ask rule could apply.
+//   innocent. In autonomous mode a part that might match only rules the exec
+//   logger decides (policy/exec-rules.ts: every rule naming a program) is not
+//   held for a human nobody is watching: it goes on, and each program it
+//   starts is decided at its exec; the decision's reason says so. A rule the
+//   exec logger cannot decide (a builtin, operators) is still asked about.
 // - allow only if every part, as written, matches an allow rule: wrappers are
 //   not stripped and leading assignments count (`LD_PRELOAD=x npm test` is not
 //   `npm test`); a part whose command word is dynamic is only allowed by a
@@ -30,6 +34,7 @@
 
 import { parseShellCommand } from './shell-split.js';
 import type { ShellCommand } from './shell-types.js';
+import { notAtExec } from './exec-scope.js';
 import { basename, commandVariants } from './shell-unwrap.js';
 import type { CommandVariant } from './shell-unwrap.js';
 import { MAX_INPUT_STRING, byMode, ruleReason } from './tool-types.js';
@@ -50,6 +55,8 @@ export interface BashRule {
   readonly source: string;
   /** Empty for a bare rule (`Bash`, `Bash(*)`), which matches every call. */
   readonly patterns: readonly BashPattern[];
+  /** The exec logger also decides this rule, at every exec (see exec-scope.ts). */
+  readonly atExec: boolean;
 }
 
 const OPERATOR_CHARS = '|&;<>()';
@@ -130,14 +137,14 @@ export function compileBashPattern(specifier: string): BashPattern {
 
 /** The pattern itself plus, for a path-spelled command word (`/usr/bin/rm`), its basename form for deny/ask. */
 export function compileBashRule(list: RuleList, source: string, specifier: string | undefined): BashRule {
-  if (specifier === undefined) return { list, source, patterns: [] };
+  if (specifier === undefined) return { list, source, patterns: [], atExec: false };
   const pattern = compileBashPattern(specifier);
   const patterns = [pattern];
   const [head, ...rest] = pattern.text.split(' ');
   if (list !== 'allow' && head !== undefined && basename(head) !== head && !head.includes('*')) {
     patterns.push(compileBashPattern([basename(head), ...rest].join(' ') + (specifier.trim().endsWith(':*') ? ':*' : '')));
   }
-  return { list, source, patterns };
+  return { list, source, patterns, atExec: list !== 'allow' && notAtExec(pattern.text) === undefined };
 }
 
 type Match = { kind: 'yes' } | { kind: 'maybe'; why: string } | { kind: 'no' };
@@ -189,12 +196,13 @@ export function decideBash(rules: readonly BashRule[], command: unknown, mode: E
   const bareDeny = deny.find((r) => r.patterns.length === 0);
   if (bareDeny !== undefined) return decided('deny', bareDeny);
   const parsed = parseShellCommand(command);
-  if ('error' in parsed) return decideUnparsed(command, parsed.error, deny, ask, allow);
+  if ('error' in parsed) return decideUnparsed(command, parsed.error, deny, ask, allow, mode);
   const parts = parsed.commands.map((part) => ({ part, variants: commandVariants(part.words) }));
   const whole = normalizeCommandText(command);
   let askYes: ToolDecision | undefined;
   let maybeDeny: ToolDecision | undefined;
   let maybeAsk: ToolDecision | undefined;
+  let atExec: { rule: BashRule; at: string } | undefined;
   for (const rule of [...deny, ...ask]) {
     if (rule.patterns.length === 0) continue; // a bare ask rule: below, once no deny rule matched
     let m: Match = rule.patterns.some((p) => p.compound && p.test(whole)) ? { kind: 'yes' } : { kind: 'no' };
@@ -206,7 +214,9 @@ export function decideBash(rules: readonly BashRule[], command: unknown, mode: E
     }
     if (m.kind === 'yes' && rule.list === 'deny') return decided('deny', rule);
     if (m.kind === 'yes') askYes ??= decided('ask', rule);
-    if (m.kind === 'maybe') {
+    if (m.kind === 'maybe' && mode === 'autonomous' && rule.atExec) {
+      atExec ??= { rule, at: (at?.text ?? '').slice(0, 80) };
+    } else if (m.kind === 'maybe') {
       const d = decided('ask', rule, ` (may match \`${(at?.text ?? '').slice(0, 80)}\`: ${m.why})`);
       if (rule.list === 'deny') maybeDeny ??= d;
       else maybeAsk ??= d;
@@ -215,11 +225,16 @@ export function decideBash(rules: readonly BashRule[], command: unknown, mode: E
   const bareAsk = ask.find((r) => r.patterns.length === 0);
   const asked = (bareAsk && decided('ask', bareAsk)) ?? askYes ?? maybeDeny ?? maybeAsk;
   if (asked !== undefined) return asked;
+  return noted(allowedParts(parts.map((p) => p.part), allow, mode), atExec);
+}
+
+/** Allowed by a bare `Bash` allow, or part by part by allow rules as written; otherwise the mode decides. */
+function allowedParts(parts: readonly ShellCommand[], allow: readonly BashRule[], mode: ExecutionMode): ToolDecision {
   const bareAllow = allow.find((r) => r.patterns.length === 0);
   if (bareAllow !== undefined) return decided('allow', bareAllow);
   if (parts.length === 0) return byMode(mode);
   const used: BashRule[] = [];
-  for (const { part } of parts) {
+  for (const part of parts) {
     const rule = allow.find((r) => allowedAsWritten(r, part));
     if (rule === undefined) return byMode(mode);
     if (!used.includes(rule)) used.push(rule);
@@ -228,12 +243,20 @@ export function decideBash(rules: readonly BashRule[], command: unknown, mode: E
   return { decision: 'allow', reason: ruleReason('allow', used.map((r) => r.source).join(', ')), matched: first.source };
 }
 
+/** A decision that let through a command which might match a rule decided at exec says so. */
+function noted(d: ToolDecision, atExec: { rule: BashRule; at: string } | undefined): ToolDecision {
+  if (atExec === undefined || d.decision !== 'allow') return d;
+  const where = atExec.at === '' ? '' : ` \`${atExec.at}\``;
+  return { ...d, reason: `${d.reason}; may match ${ruleReason(atExec.rule.list, atExec.rule.source)}${where}: decided at each exec` };
+}
+
 function decideUnparsed(
   command: string,
   error: string,
   deny: readonly BashRule[],
   ask: readonly BashRule[],
   allow: readonly BashRule[],
+  mode: ExecutionMode,
 ): ToolDecision {
   const note = ` (command could not be parsed: ${error})`;
   const flat = command.replace(/["'\\]/g, '').replace(/\s+/g, ' ');
@@ -247,9 +270,11 @@ function decideUnparsed(
   }
   const bareAsk = ask.find((r) => r.patterns.length === 0);
   if (bareAsk !== undefined) return decided('ask', bareAsk, note);
-  const restricting = [...deny, ...ask][0];
+  // In autonomous mode the rules the exec logger decides need no human here (see the file comment).
+  const restricting = [...deny, ...ask].filter((r) => !(mode === 'autonomous' && r.atExec))[0];
   if (restricting !== undefined) return decided('ask', restricting, ` might match: the command could not be parsed (${error})`);
+  const backstop = [...deny, ...ask][0];
   const bareAllow = allow.find((r) => r.patterns.length === 0);
-  if (bareAllow !== undefined) return decided('allow', bareAllow);
+  if (bareAllow !== undefined) return noted(decided('allow', bareAllow), backstop && { rule: backstop, at: '' });
   return { decision: 'ask', reason: `command could not be parsed: ${error}` };
 }

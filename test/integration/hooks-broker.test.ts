@@ -61,20 +61,31 @@ describe('hook broker', () => {
     expect(calls.filter((e) => e.tool === null && e.decision === 'deny').length).toBeGreaterThanOrEqual(3);
   });
 
-  it('shell-level interception: a denied command run through a shell never runs, whatever the agent', async () => {
-    // The agent's own script (not a -c string) runs; the shells it starts with -c are checked.
-    const script = `sh -c 'echo plain-ok'; echo " rc=$?"\nbash -c 'cd /tmp && git push origin main && touch /tmp/pushed'; echo " rc=$?"\nsh -c "echo \\$(git push)"; echo " rc=$?"\n`;
-    writeFileSync(path.join(h.workspace, 'agent.sh'), script);
+  it('whatever the agent, a denied command run through any shell never runs, and the rest of the script does', async () => {
+    // personae mounts no shell of its own any more: the paths where the real shells once were are gone,
+    // and every program any shell starts is decided at its exec.
+    const script = [
+      `sh -c 'echo plain-ok'; echo " rc=$?"`,
+      `bash -c 'cd /tmp && git push origin main && touch /tmp/pushed'; echo " rc=$?"`,
+      `sh -c "echo \\$(git push)"; echo " rc=$?"`,
+      `bash -c 'git push origin main; echo after-push'; echo " rc=$?"`,
+      `for s in /run/personae/bin/bash /run/personae/bin/sh; do $s -c 'git push' 2>/dev/null; echo " rc=$?"; test -e $s && echo "$s exists"; done`,
+      `ls /run/personae/bin/`,
+    ].join('\n');
+    writeFileSync(path.join(h.workspace, 'agent.sh'), `${script}\n`);
     const r = await cli(h, ['run', 'hooked', '--', 'bash', 'agent.sh']);
     expect(r.stdout).toContain('plain-ok');
+    expect(r.stdout).toContain('after-push');
     const rcs = [...r.stdout.matchAll(/ rc=(\d+)/g)].map((m) => Number(m[1]));
-    expect(rcs).toEqual([0, 126, 126]);
-    expect(r.stderr).toContain('denied by the persona (tools.deny: Bash(git push:*))');
+    expect(rcs).toEqual([0, 126, 0, 0, 127, 127]);
+    expect(r.stdout).not.toContain('exists');
+    expect(r.stdout.split('\n').filter((l) => l.trim() !== '' && !/rc=|plain-ok|after-push/.test(l))).toEqual(['personae-seccomp']);
     const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
-    const calls = await audit(h, ['--session', id, '--kind', 'tool.call']);
-    expect(calls.filter((e) => e.tool === 'Shell' && e.decision === 'deny')).toHaveLength(2);
     const execs = await audit(h, ['--session', id, '--kind', 'exec']);
-    expect(execs.some((e) => (e.detail.argv as string[])[0] === 'git')).toBe(false);
+    const denied = execs.filter((e) => e.decision === 'deny');
+    expect(denied.map((e) => e.target)).toEqual(['git push origin main', 'git push', 'git push origin main']);
+    expect(denied.every((e) => e.reason === 'tools.deny: Bash(git push:*)' && e.persona === 'hooked')).toBe(true);
+    expect(execs.filter((e) => e.decision !== 'deny').every((e) => e.decision === 'allow')).toBe(true);
     expect(execs.some((e) => e.target === "sh -c 'echo plain-ok'")).toBe(true);
   });
 

@@ -2,7 +2,8 @@
 // bridges inside the sandbox (the agent can kill them: it runs as the same
 // user in there), the file watcher (the agent exhausts inotify watches) and
 // the exec logger outside (killed from the host). Each
-// must fail closed (no network, no tool calls or shell commands, no exec),
+// must fail closed (no network, no tool calls, no exec; command rules, decided
+// by the exec logger, hold without the broker),
 // say so in an event naming the persona, and leave a session that stops
 // cleanly with nothing surviving. Judged from outside: the test server's
 // hits, files in the workspace, host process lists and the audit log.
@@ -31,10 +32,12 @@ for (const as of testUsers()) {
     });
 
     /** Runs `script`, waits for it to touch its ready file, stops the session and checks the stop. */
-    const runThenStop = async (script: string): Promise<{ marks: Record<string, string>; session: string }> => {
+    const runThenStop = async (script: string, tools?: { deny: string[] }): Promise<{ marks: Record<string, string>; session: string }> => {
       const ready = `${h.workspace}/ready-${marker()}`;
       const env = runEnv(h, { PERSONAE_HOSTS: `allowed.test=127.0.0.1:${server.port}` });
-      const run = await startRun(h, ['comp', '--', 'sh', '-c', `${PRELUDE}${script}\ntouch ${ready}; sleep 60`], { env, timeoutMs: 40_000 });
+      const name = tools === undefined ? 'comp' : 'comp-ruled';
+      if (tools !== undefined) h.writePersona({ name, agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] }, tools });
+      const run = await startRun(h, [name, '--', 'sh', '-c', `${PRELUDE}${script}\ntouch ${ready}; sleep 60`], { env, timeoutMs: 40_000 });
       try {
         expect(await until(() => existsSync(ready), 20_000)).toBe(true);
         const stop = await cli(h, ['stop', run.session.slice(0, 8)], { env, timeoutMs: 20_000 });
@@ -65,19 +68,24 @@ t direct curl -fsS -m 3 --noproxy '*' http://127.0.0.1:${server.port}/direct`);
       expect(gone?.reason).toMatch(/network access is refused/);
     }, 60_000);
 
-    it('the broker bridge killed from inside: shell commands and hook calls are refused, an event says so', async () => {
+    it('the broker bridge killed from inside: hook calls are refused, command rules still hold, an event says so', async () => {
       const made = `${h.workspace}/via-shell-${marker()}`;
+      const refused = `${h.workspace}/refused-${marker()}`;
       const { marks, session } = await runThenStop(`
 t before sh -c 'true'
 ${killBridge(3129)}
 sleep 1
 t shell sh -c 'touch ${made}'
-printf '{"tool_name":"Bash","tool_input":{"command":"ls"}}' | /run/personae/hooks/personae-hook PreToolUse >/dev/null 2>&1; say hook $?`);
-      expect(marks).toMatchObject({ before: '0', hook: '2' });
-      expect(marks.shell).not.toBe('0');
-      expect(existsSync(made)).toBe(false);
+t denied sh -c 'touch ${refused}'
+printf '{"tool_name":"Bash","tool_input":{"command":"ls"}}' | /run/personae/hooks/personae-hook PreToolUse >/dev/null 2>&1; say hook $?`, { deny: [`Bash(touch ${refused})`] });
+      // The hook needs the broker; command rules are decided by the exec logger outside, without it.
+      expect(marks).toMatchObject({ before: '0', hook: '2', shell: '0' });
+      expect(marks.denied).not.toBe('0');
+      expect(existsSync(made)).toBe(true);
+      expect(existsSync(refused)).toBe(false);
       const events = await sessionEvents(h, session);
-      expect(events.find((e) => e.kind === 'error' && e.target === 'broker bridge')?.persona).toBe('comp');
+      expect(events.find((e) => e.kind === 'error' && e.target === 'broker bridge')?.persona).toBe('comp-ruled');
+      expect(events.filter((e) => e.kind === 'exec' && e.decision === 'deny').map((e) => e.reason)).toEqual([`tools.deny: Bash(touch ${refused})`]);
     }, 60_000);
 
     // The agent makes more directories than inotify may watch: the file watcher can no longer record writes.

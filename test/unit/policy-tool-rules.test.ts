@@ -121,10 +121,18 @@ describe('Bash: spellings that must not dodge a deny', () => {
   it.each([
     '$CMD push', 'git $SUB', '"$G" push', 'g?t push', '{git,} push', '`echo git` push', '$(echo git) push', 'echo push | xargs git',
     'echo git push | bash', 'bash -c "$X"', 'eval "$X"', "cat <<'EOF' | sh\ngit push\nEOF", 'bash <<< "$X"',
-  ])('%j is asked about, never allowed', (cmd) => {
-    const d = bash(cmd, tools);
-    expect(d.decision).toBe('ask');
-    expect(d.reason).toMatch(/^tools\.deny: Bash\(git push:\*\) \(may match/);
+  ])('%j is asked about in approve mode; in autonomous mode it goes on, decided at each exec', (cmd) => {
+    const asked = bash(cmd, tools, 'approve');
+    expect(asked.decision).toBe('ask');
+    expect(asked.reason).toMatch(/^tools\.deny: Bash\(git push:\*\) \(may match/);
+    const d = bash(cmd, tools, 'autonomous');
+    expect(d.decision).toBe('allow');
+    expect(d.reason).toMatch(/^tools\.allow: Bash; may match tools\.deny: Bash\(git push:\*\).*: decided at each exec$/);
+  });
+
+  it('a rule the exec logger cannot decide (a builtin, operators) is still asked about in autonomous mode', () => {
+    expect(bash('$CMD /secret', { allow: ['Bash'], deny: ['Bash(cd /secret:*)'] }, 'autonomous').decision).toBe('ask');
+    expect(bash('bash -c "$X"', { allow: ['Bash'], deny: ['Bash(curl * | sh)'] }, 'autonomous').decision).toBe('ask');
   });
 
   it.each(['git pushx', 'git status', 'echo git push', "git commit -m 'git push'", 'grep -r "git push" .', 'gitpush'])(
@@ -144,7 +152,11 @@ describe('Bash: commands that cannot be parsed', () => {
     expect(bash("echo 'x", {}, 'autonomous').decision).toBe('ask');
     expect(bash("echo 'x", {}, 'approve').decision).toBe('ask');
     expect(bash("echo 'x", { allow: ['Bash'] }).decision).toBe('allow');
-    expect(bash("echo 'x", { allow: ['Bash'], deny: ['Bash(rm:*)'] }).decision).toBe('ask');
+    expect(bash("echo 'x", { allow: ['Bash'], deny: ['Bash(rm:*)'] }, 'approve').decision).toBe('ask');
+    // In autonomous mode a rule the exec logger decides needs no human here.
+    expect(bash("echo 'x", { allow: ['Bash'], deny: ['Bash(rm:*)'] }, 'autonomous')).toMatchObject({ decision: 'allow', reason: expect.stringMatching(/decided at each exec$/) });
+    expect(bash("echo 'x", { deny: ['Bash(rm:*)'] }, 'autonomous').decision).toBe('ask');
+    expect(bash("echo 'x", { allow: ['Bash'], deny: ['Bash(cd /x:*)'] }, 'autonomous').decision).toBe('ask');
     expect(bash("echo 'x", { ask: ['Bash'] }).decision).toBe('ask');
     expect(bash("echo 'x", { deny: ['Bash'] }).decision).toBe('deny');
   });
@@ -345,7 +357,9 @@ describe('properties', () => {
       fc.property(spelled, shape, fc.constantFrom(...prefixRulesets), fc.constantFrom<ExecutionMode>('autonomous', 'approve'), (cmd, s, tools, mode) => {
         const line = s.replace('%', () => cmd);
         const d = bash(line, tools, mode);
-        expect(d.decision, line).not.toBe('allow');
+        // Never allowed, but where the command might match (its text is only known at run time) in
+        // autonomous mode: then it goes on and each program it starts is decided at its exec.
+        if (d.decision === 'allow') expect([mode, d.reason], line).toEqual(['autonomous', expect.stringMatching(/: decided at each exec$/)]);
       }),
       { numRuns: 3000 },
     );
