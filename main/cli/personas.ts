@@ -5,6 +5,7 @@ import { isExpired, listPersonas, loadPersonaFile } from '../../personas/loader.
 import { personasDir } from '../../personas/paths.js';
 import { listSuspended } from '../../personas/suspended.js';
 import { packageRoot } from '../../sandbox/launch/host-tools.js';
+import { compileExecRules } from '../../sandbox/policy/exec-rules.js';
 import { home } from './context.js';
 import { fail, info } from './output.js';
 
@@ -40,8 +41,13 @@ export function personaValidate(files: readonly string[]): number {
   let bad = 0;
   for (const f of files) {
     const r = loadPersonaFile(f);
-    if (r.ok) process.stdout.write(`${f}: ok (${r.persona.name})\n`);
-    else {
+    if (r.ok) {
+      process.stdout.write(`${f}: ok (${r.persona.name})\n`);
+      // Command rules the exec logger cannot decide hold only in agent hooks: a shell agent has none.
+      if (r.persona.agent === 'shell') {
+        for (const w of compileExecRules(r.persona.tools).toolLayerOnly) process.stderr.write(`${f}: warning: ${w}, and agent shell has no tool layer: this rule has no effect\n`);
+      }
+    } else {
       bad += 1;
       for (const err of r.errors) process.stderr.write(`${err}\n`);
     }

@@ -99,6 +99,19 @@ for (const as of testUsers()) {
       const matched = denied.map((e) => e.detail.matched_as as string);
       expect(matched.every((m) => m.startsWith('git push'))).toBe(true);
     }, 90_000);
+
+    it('a program run as a script by its interpreter is that program (node npm-cli.js publish is npm publish)', async () => {
+      h.writePersona({ name: 'no-publish', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] }, tools: { deny: ['Bash(npm publish:*)'] } });
+      const cliJs = spawnSync('realpath', ['/usr/bin/npm'], { encoding: 'utf8' }).stdout.trim();
+      const r = await cli(h, ['run', 'no-publish', '--', 'bash', '-c', `node ${cliJs} publish --dry-run; echo " a=$?"; npm --loglevel silent publish --dry-run; echo " b=$?"; npm --version >/dev/null; echo " c=$?"`], { timeoutMs: 60_000 });
+      expect(r.stdout).toMatch(/ a=126[\s\S]* b=126[\s\S]* c=0/);
+      const session = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const denied = (await audit(h, ['--session', session, '--kind', 'exec'])).filter((e) => e.decision === 'deny');
+      expect(denied.map((e) => [e.tool, e.detail.matched_as])).toEqual([
+        ['node', 'npm publish --dry-run'],
+        ['npm', 'npm publish --dry-run'], // the reading that matched: its leading options skipped
+      ]);
+    }, 90_000);
   });
 }
 
