@@ -17,6 +17,7 @@ import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.
 import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { inotifyDescriptor } from './launch/exit-handoff.js';
 import { releaseRunDir } from './launch/run-dirs.js';
+import { prepareTripwires } from './launch/tripwires.js';
 import { bridgeSockets, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
@@ -212,6 +213,15 @@ export class Session {
     const execRules = prepareExecRules(o.persona, dir, adapterPlan.extraPath);
     const answers = execRules === undefined ? undefined : new ExecAnswers(execRules.answers);
     if (answers !== undefined) this.cleanups.push(() => answers.close());
+    // Denied-read tripwires over every hidden path: attempts on them become fs.read events.
+    const tripwires = prepareTripwires(dir, {
+      ctx: { workspace: o.workspace, userHome: o.userHome },
+      personaeHome: o.personaeHome,
+      hiddenDirs: fsPrep.hidden,
+      plan: fsPrep.plan,
+      personaHome: o.personaHome,
+      binds: adapterPlan.roBinds.map((b) => b.dest),
+    });
     // A stop kills the logger too: only a failure before any stop is the logger's own.
     const tracer = new ExecTracer(
       path.join(dir, 'exec.fifo'),
@@ -219,9 +229,12 @@ export class Session {
       (msg) => {
         if (this.stopping === undefined) this.fail(msg);
       },
-      execRules?.compiled.rules,
-      (held) => answerHeldExec({ persona: o.persona, approvals: this.approvals, covering: (rule) => this.hooks?.covering(rule) }, held),
-      (id, decision) => answers?.reply(id, decision),
+      {
+        rules: execRules?.compiled.rules,
+        tripwires: tripwires.trips,
+        onAsk: (held) => answerHeldExec({ persona: o.persona, approvals: this.approvals, covering: (rule) => this.hooks?.covering(rule) }, held),
+        reply: (id, decision) => answers?.reply(id, decision),
+      },
     );
     this.cleanups.push(() => tracer.close());
     // The proxy's and the broker's sockets go in a directory of their own, bound into the sandbox.
@@ -238,6 +251,7 @@ export class Session {
       traceOutput: tracer.path,
       execLogSocket: path.join(dir, 'execlog.sock'),
       ...(execRules !== undefined ? { execRules: { file: execRules.file, answers: execRules.answers } } : {}),
+      tripwires: { file: tripwires.file, mountPoints: tripwires.mountPoints },
       emptyFile,
       fs: fsPrep.plan,
       credentials: o.credentials,

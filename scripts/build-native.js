@@ -12,11 +12,11 @@ const cc = process.env.CC || 'cc';
 // Each helper and its sources.
 const helpers = {
   'personae-seccomp': ['personae-seccomp.c', 'listen-wait.c'],
-  'personae-execlog': ['personae-execlog.c', 'execlog-target.c', 'execlog-rules.c'],
+  'personae-execlog': ['personae-execlog.c', 'execlog-target.c', 'execlog-rules.c', 'execlog-tripwire.c'],
   'personae-remount': ['personae-remount.c'],
 };
 for (const [name, sources] of Object.entries(helpers)) {
-  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${out}/${name}`, ...sources.map((s) => `${root}sandbox/native/${s}`)], { stdio: 'inherit' });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', `${out}/${name}`, ...sources.map((s) => `${root}sandbox/native/${s}`)], { stdio: 'inherit' });
   if (r.error || r.status !== 0) {
     process.stderr.write(`personae: could not build ${name} with ${cc} (${r.error ? r.error.message : `exit ${r.status}`}); install a C compiler (apt-get install build-essential) and run npm run build\n`);
     process.exit(1);

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 export const EVENT_KINDS = [
   'session.start', 'session.end', 'session.ready',
   'tool.call', 'tool.result', 'decision', 'approval',
-  'exec', 'exec.exit', 'fs.write', 'fs.delete', 'fs.diff', 'net.connect',
+  'exec', 'exec.exit', 'fs.read', 'fs.write', 'fs.delete', 'fs.diff', 'net.connect',
   'limit', 'stop', 'drift', 'bypass', 'error',
 ] as const;
 export const EventKindSchema = z.enum(EVENT_KINDS);

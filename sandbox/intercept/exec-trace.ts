@@ -94,3 +94,24 @@ export function parseExecLine(line: string): ExecRecord | undefined {
   }
   return { pid, ppid: ppid > 0 ? ppid : undefined, path, argv, truncated, verdict };
 }
+
+export interface ReadRecord {
+  readonly pid: number;
+  /** The tripwire's index in the tripwires file. */
+  readonly trip: number;
+  /** The hidden path (or the name inside a hidden directory) that was looked up, listed or opened. */
+  readonly path: string;
+  readonly op: 'lookup' | 'list' | 'open';
+}
+
+const READ_RE = /^read (\d+) (\d{1,3}) ((?:[0-9a-f]{2})+) (lookup|list|open)$/;
+
+/** Parses one denied-read line (`read PID TRIP HEXPATH OP`); undefined for anything else. */
+export function parseReadLine(line: string): ReadRecord | undefined {
+  const m = READ_RE.exec(line.replace(/\r?\n$/, ''));
+  if (!m) return undefined;
+  const pid = Number(m[1]);
+  const path = decode(m[3] ?? '');
+  if (!Number.isSafeInteger(pid) || pid <= 0 || path === undefined) return undefined;
+  return { pid, trip: Number(m[2]), path, op: m[4] as ReadRecord['op'] };
+}

@@ -10,7 +10,9 @@ import type { EmitEvent } from '../audit/event.js';
 import { INSIDE } from '../launch/plan.js';
 import { ruleReason } from '../policy/tool-types.js';
 import type { ExecRule } from '../policy/exec-rules.js';
-import { parseExecLine, parseExitLine, type ExecRecord, type ExitRecord } from './exec-trace.js';
+import type { TripRoot } from '../policy/tripwires.js';
+import { DeniedReads } from './denied-reads.js';
+import { parseExecLine, parseExitLine, parseReadLine, type ExecRecord, type ExitRecord } from './exec-trace.js';
 
 /** An exec an ask rule holds in the kernel, for the session to answer. */
 export interface HeldExec {
@@ -21,6 +23,16 @@ export interface HeldExec {
   /** The command as it was run. */
   readonly target: string;
   readonly record: ExecRecord;
+}
+
+export interface ExecTracerOptions {
+  /** The rules file's rules, by the index the logger reports. */
+  readonly rules?: readonly ExecRule[];
+  /** The tripwires file's hidden paths, by the index the logger reports. */
+  readonly tripwires?: readonly TripRoot[];
+  /** Decides an asked exec; its answer goes back to the logger through `reply`. */
+  readonly onAsk?: (held: HeldExec) => HeldAnswer;
+  readonly reply?: (id: string, decision: 'allow' | 'deny') => void;
 }
 
 /** The session's answer: at once (nobody to ask, or a human already approved it), or later. */
@@ -49,16 +61,23 @@ export class ExecTracer {
   /** The agent's command has started (its exec is the first line). */
   started = false;
 
+  private readonly rules: readonly ExecRule[];
+  private readonly tripwires: readonly TripRoot[];
+  private readonly onAsk: (held: HeldExec) => HeldAnswer;
+  private readonly reply: (id: string, decision: 'allow' | 'deny') => void;
+  private readonly reads = new DeniedReads();
+
   constructor(
     readonly path: string,
     private readonly emit: EmitEvent,
     private readonly onFailure: (message: string) => void,
-    /** The rules file's rules, by the index the logger reports. */
-    private readonly rules: readonly ExecRule[] = [],
-    /** Decides an asked exec; its answer goes back to the logger through `reply`. */
-    private readonly onAsk: (held: HeldExec) => HeldAnswer = () => ({ decision: 'deny', reason: 'nobody can answer' }),
-    private readonly reply: (id: string, decision: 'allow' | 'deny') => void = () => undefined,
-  ) {}
+    opts: ExecTracerOptions = {},
+  ) {
+    this.rules = opts.rules ?? [];
+    this.tripwires = opts.tripwires ?? [];
+    this.onAsk = opts.onAsk ?? (() => ({ decision: 'deny', reason: 'nobody can answer' }));
+    this.reply = opts.reply ?? (() => undefined);
+  }
 
   /**
    * Follows the FIFO the exec logger writes to. The die-with-parent helper
@@ -97,8 +116,11 @@ export class ExecTracer {
     for (const line of lines) {
       const r = parseExecLine(line);
       const x = r === undefined ? parseExitLine(line) : undefined;
+      const d = r === undefined && x === undefined ? parseReadLine(line) : undefined;
       if (r !== undefined) this.record(r);
       else if (x !== undefined) this.exit(x);
+      else if (d !== undefined) this.deniedRead(d.pid, d.trip, d.path, d.op);
+      else if (line.startsWith('trip ')) this.tripStatus(line.slice(5));
       else if (/^end -?\d+$/.test(line)) this.finished = true;
       else if (line.trim() !== '') this.onFailure('exec log: a malformed line');
     }
@@ -154,6 +176,23 @@ export class ExecTracer {
       },
       () => this.answer(v.id, r.pid, program, 'deny'),
     );
+  }
+
+  /** A tripwire saw an attempt on a hidden path: an fs.read deny event, once per process, path and kind of attempt. */
+  private deniedRead(pid: number, trip: number, target: string, op: string): void {
+    const root = this.tripwires[trip];
+    if (root === undefined || !this.reads.first(pid, target, op)) return;
+    const program = this.programs.get(pid) ?? null;
+    this.emit({ kind: 'fs.read', tool: program, target, decision: 'deny', reason: root.reason, detail: { op, pid, program, hidden: root.path } });
+  }
+
+  /** The tripwires' start: on, off (the paths stay hidden, attempts go unrecorded), or failed (nothing ran). */
+  private tripStatus(status: string): void {
+    const [state = '', ...rest] = status.split(' ');
+    if (state === 'ok') return;
+    const why = rest.join(' ');
+    if (state === 'off') this.emit({ kind: 'error', target: 'tripwires', decision: null, reason: `denied reads go unrecorded in this session: ${why} (the paths stay hidden)` });
+    else this.onFailure(`the sandbox could not be set up for denied-read tripwires: ${why}`);
   }
 
   private answer(id: string, pid: number, program: string, decision: 'allow' | 'deny'): void {

@@ -59,6 +59,12 @@ export interface LaunchRequest {
    * Without them every exec is allowed and recorded.
    */
   readonly execRules?: { readonly file: string; readonly answers: string };
+  /**
+   * Denied-read tripwires (launch/tripwires.ts): the file the exec logger
+   * reads, and the mount point bound over each hidden path instead of an
+   * empty tmpfs or file.
+   */
+  readonly tripwires?: { readonly file: string; readonly mountPoints: ReadonlyMap<string, string> };
   /** An empty, unreadable file used to hide denied files. */
   readonly emptyFile: string;
   readonly fs: FilesystemPlan;
@@ -163,7 +169,12 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', '/', '/');
   add('--proc', '/proc', '--dev', '/dev');
   add('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/dev/shm', '--tmpfs', '/run');
-  for (const h of req.hidden) add('--tmpfs', h);
+  const trip = (p: string): string | undefined => req.tripwires?.mountPoints.get(p);
+  for (const h of [...req.hidden].sort((a, b) => a.split('/').length - b.split('/').length)) {
+    const mp = trip(h);
+    if (mp !== undefined) add('--ro-bind', mp, h);
+    else add('--tmpfs', h);
+  }
   // The sandbox's own runtime: the bridged sockets and helpers, read-only.
   add('--ro-bind', req.bridgeDir, INSIDE.bridgeDir);
   add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
@@ -184,7 +195,9 @@ export function bwrapArgs(req: LaunchRequest): string[] {
     else add('--tmpfs', ph.path, '--remount-ro', ph.path);
   }
   for (const h of req.fs.hidden) {
-    if (h.kind === 'dir') add('--tmpfs', h.path, '--remount-ro', h.path);
+    const mp = trip(h.path);
+    if (mp !== undefined) add('--ro-bind', mp, h.path);
+    else if (h.kind === 'dir') add('--tmpfs', h.path, '--remount-ro', h.path);
     else add('--ro-bind', req.emptyFile, h.path);
   }
   for (const b of req.roBinds ?? []) add('--ro-bind', b.src, b.dest);
@@ -197,7 +210,8 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   if (req.command.length === 0) throw new Error('no command to run');
   // --wait-go: the command starts only once the supervisor sends SIGUSR1 (its watcher and control socket are ready).
   const rules = req.execRules === undefined ? [] : ['--rules', req.execRules.file, '--answers', req.execRules.answers];
-  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, ...rules, '--wait-go', '--'];
+  const trips = req.tripwires === undefined ? [] : ['--tripwires', req.tripwires.file];
+  const trace = [req.tools.execLog, '--listen', req.execLogSocket, '--out', req.traceOutput, ...rules, ...trips, '--wait-go', '--'];
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',

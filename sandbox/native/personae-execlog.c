@@ -77,7 +77,10 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include "execlog-rules.h"
+#include "execlog-tripwire.h"
+#include <pthread.h>
 #include "execlog-target.h"
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,7 +118,9 @@ static void die(const char *what) {
 }
 
 /* The whole line, or mark the log broken (later execs are then refused). */
-static void write_all(const char *buf, size_t len) {
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void write_locked(const char *buf, size_t len) {
   while (len > 0 && !log_broken) {
     ssize_t w = write(out_fd, buf, len);
     if (w < 0 && errno == EINTR) continue;
@@ -126,6 +131,28 @@ static void write_all(const char *buf, size_t len) {
     buf += w;
     len -= (size_t)w;
   }
+}
+
+/* Lines come from the exec handler and from the tripwires' thread: one whole line at a time. */
+static void write_all(const char *buf, size_t len) {
+  pthread_mutex_lock(&out_lock);
+  write_locked(buf, len);
+  pthread_mutex_unlock(&out_lock);
+}
+
+/* A denied read seen by a tripwire: "read PID TRIP HEXPATH OP" (dropped until the log is open). */
+static void record_read(pid_t pid, int trip, const char *path, const char *op) {
+  static const char digits[] = "0123456789abcdef";
+  char line[20000];
+  int n = snprintf(line, sizeof line, "read %d %d ", (int)pid, trip);
+  for (const char *p = path; *p != '\0' && (size_t)n + 64 < sizeof line; p++) {
+    line[n++] = digits[(unsigned char)*p >> 4];
+    line[n++] = digits[(unsigned char)*p & 15];
+  }
+  n += snprintf(line + n, sizeof line - (size_t)n, " %s\n", op);
+  pthread_mutex_lock(&out_lock);
+  if (out_fd >= 0) write_locked(line, (size_t)n);
+  pthread_mutex_unlock(&out_lock);
 }
 
 /* Processes that executed something, followed until they end: pid -> pidfd (open addressing). */
@@ -392,7 +419,7 @@ static int kill_sandbox(pid_t bwrap, int *status) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--match") == 0) return rules_match_stdin(argv[2]);
-  const char *sock_path = NULL, *out_path = NULL, *rules_path = NULL, *answers_path = NULL;
+  const char *sock_path = NULL, *out_path = NULL, *rules_path = NULL, *answers_path = NULL, *trips_path = NULL;
   int go = 1;
   int i = 1;
   for (; i < argc; i++) {
@@ -400,6 +427,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
     else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc) rules_path = argv[++i];
     else if (strcmp(argv[i], "--answers") == 0 && i + 1 < argc) answers_path = argv[++i];
+    else if (strcmp(argv[i], "--tripwires") == 0 && i + 1 < argc) trips_path = argv[++i];
     else if (strcmp(argv[i], "--wait-go") == 0) go = 0;
     else if (strcmp(argv[i], "--") == 0) {
       i++;
@@ -417,6 +445,16 @@ int main(int argc, char **argv) {
       fprintf(stderr, "personae: %s; refusing to run\n", err);
       return 70;
     }
+  }
+  /* Denied-read tripwires: a file that cannot be read is a refusal; FUSE unavailable only leaves them off. */
+  int trip_status[2] = {-1, -1};
+  if (trips_path != NULL) {
+    char err[512];
+    if (tripwires_load(trips_path, err, sizeof err) != 0) {
+      fprintf(stderr, "personae: %s; refusing to run\n", err);
+      return 70;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, trip_status) != 0) die("socketpair");
   }
   if (answers_path != NULL) {
     answers_fd = open(answers_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -464,9 +502,26 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_DFL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) _exit(70);
     if (getppid() == 1) _exit(70);
+    if (trip_status[1] >= 0 && tripwires_child(trip_status[1]) != 0) _exit(70);
     execvp(argv[i], argv + i);
     fprintf(stderr, "personae-execlog: cannot run %s: %s\n", argv[i], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
+  }
+
+  /*
+   * The child mounts the tripwires before it becomes bwrap and says so at once
+   * (bounded wait). They are served only once mounted: an unmounted /dev/fuse
+   * descriptor polls as an error.
+   */
+  char trip_line[340] = "";
+  if (trip_status[1] >= 0) {
+    close(trip_status[1]);
+    char st[300];
+    tripwires_receive(trip_status[0], 10000, st, sizeof st);
+    snprintf(trip_line, sizeof trip_line, "trip %s%s", st, st[0] != '\0' && st[strlen(st) - 1] != '\n' ? "\n" : "");
+    close(trip_status[0]);
+    trip_status[0] = -1;
+    if (strncmp(st, "ok", 2) == 0 && tripwires_serve(record_read) != 0) die("pthread_create");
   }
 
   /*
@@ -504,6 +559,7 @@ int main(int argc, char **argv) {
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &add) != 0) die("epoll_ctl");
   add.data.u64 = EV_DATA(TAG_SIGNAL, 0);
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sig_fd, &add) != 0) die("epoll_ctl");
+  if (trip_line[0] != '\0') write_all(trip_line, strlen(trip_line));
   if (answers_fd >= 0) {
     add.data.u64 = EV_DATA(TAG_ANSWERS, 0);
     if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, answers_fd, &add) != 0) die("epoll_ctl");
