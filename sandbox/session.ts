@@ -235,6 +235,7 @@ export class Session {
       hidden: fsPrep.hidden,
       tools,
       hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
+      ownTerminal: o.stdio.kind === 'pty',
     };
     const plan = planLaunch(req);
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
