@@ -206,6 +206,8 @@ export const LaunchRequestSchema = z.strictObject({
   command: z.array(Text(20_000)).min(1).max(256).optional(),
   cols: z.number().int().min(10).max(1000).default(100),
   rows: z.number().int().min(5).max(500).default(30),
+  /** The command starts once a terminal view attached and gave the PTY its size (at most 5 s later): its first byte is laid out for that view. */
+  start_on_attach: z.boolean().optional(),
 });
 export type LaunchRequest = z.input<typeof LaunchRequestSchema>;
 

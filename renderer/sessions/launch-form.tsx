@@ -49,7 +49,8 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
     e.preventDefault();
     setBusy(true);
     setRefusal(undefined);
-    const body = { persona, workspace, on_behalf_of: onBehalfOf || undefined, prompt: prompt || undefined };
+    // The command starts once the session's terminal view gave the PTY its size.
+    const body = { persona, workspace, on_behalf_of: onBehalfOf || undefined, prompt: prompt || undefined, start_on_attach: true };
     apiSend('POST', routes.sessions, body, SessionInfoSchema)
       .then((s) => {
         upsertSession(s);
