@@ -231,7 +231,10 @@ export type SuspendResult = z.infer<typeof SuspendResultSchema>;
 
 export const DefaultsSchema = z.strictObject({
   on_behalf_of: z.string(),
+  /** The launch form's workspace: the last session's, else the user's home. */
   workspace: z.string(),
+  /** Where that default comes from, said under the field. */
+  workspace_note: z.string(),
   version: z.string(),
 });
 export type Defaults = z.infer<typeof DefaultsSchema>;
@@ -277,7 +280,21 @@ export const ReviewSessionSchema = z.strictObject({
   exit_code: z.number().nullable(),
   workspace: z.string().nullable(),
   on_behalf_of: z.string(),
+  command: z.array(z.string()),
 });
+
+/** Identical denials (same kind, tool, target and reason) as one row with a count. */
+export const ReviewDeniedGroupSchema = z.strictObject({
+  kind: z.string(),
+  tool: z.string().nullable(),
+  target: z.string().nullable(),
+  reason: z.string().nullable(),
+  count: z.number(),
+  first_ts: z.string(),
+  last_ts: z.string(),
+  sessions: z.number(),
+});
+export type ReviewDeniedGroup = z.infer<typeof ReviewDeniedGroupSchema>;
 
 export const ReviewFileSchema = z.strictObject({
   path: z.string(),
@@ -302,6 +319,8 @@ export const ReviewPersonaSchema = z.strictObject({
   files: z.array(ReviewFileSchema),
   network: z.array(ReviewDestinationSchema),
   denied_calls: z.array(EventSchema),
+  /** Every denial of the range, identical ones grouped, most frequent first. */
+  denied_groups: z.array(ReviewDeniedGroupSchema),
 });
 export type ReviewPersona = z.infer<typeof ReviewPersonaSchema>;
 
