@@ -32,7 +32,7 @@ const Row = memo(function Row({ e, selected, onOpen }: { e: ApiEvent; selected: 
       <span className="c-persona"><PersonaChip name={e.persona} /></span>
       <span className="c-kind">{e.kind}</span>
       <span className="c-tool" title={e.tool ?? ''}>{e.tool ?? ''}</span>
-      <span className="c-target" title={[e.kind, e.tool, e.target].filter(Boolean).join(' · ')}><span className="k-inline">{e.kind} </span>{e.target ?? ''}</span>
+      <span className="c-target" data-k={e.kind} title={[e.kind, e.tool, e.target].filter(Boolean).join(' · ')}>{e.target ?? ''}</span>
       <span className={`c-decision d-${d || 'none'}`}>{d}</span>
       <span className="c-reason" title={e.reason ?? ''}>{e.reason ?? ''}</span>
     </div>

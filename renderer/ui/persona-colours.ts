@@ -1,7 +1,8 @@
 // Chip colours: each persona on screen gets its own hue, deterministically.
 // A name's hash picks its preferred slot in a palette of well-separated hues;
 // names are placed in sorted order and a taken slot passes on to the next
-// free one, so two personas never share a colour while the palette lasts
+// free one three slots on (a hue far from it, not its neighbour), so two
+// personas never share a colour while the palette lasts
 // (20 hues), and the same set of names always gets the same colours.
 import { useSyncExternalStore } from 'react';
 
@@ -9,6 +10,8 @@ import { useSyncExternalStore } from 'react';
 const BASE = [0, 28, 50, 125, 172, 198, 225, 258, 285, 328];
 const BETWEEN = [14, 40, 88, 150, 186, 212, 242, 272, 306, 345];
 export const PALETTE: readonly number[] = [...BASE, ...BETWEEN];
+/** Coprime with 10 and 20, so probing visits every slot. */
+const PROBE_STEP = 3;
 
 export function nameHash(name: string): number {
   let h = 2166136261;
@@ -27,7 +30,7 @@ export function assignHues(names: Iterable<string>): Map<string, number> {
     const start = nameHash(name) % size;
     let slot = -1;
     for (let k = 0; k < size; k++) {
-      const s = (start + k) % size;
+      const s = (start + PROBE_STEP * k) % size;
       if (!taken.has(s)) {
         slot = s;
         break;

@@ -123,6 +123,15 @@ describe.skipIf(skip !== undefined)('app: a daily driver', () => {
     const hueB = await page.locator(`.feed-row .chip[data-persona="${b}"]`).first().getAttribute('data-hue');
     expect(hueA).not.toBe(hueB);
     await t.shot('e2e-feed-900');
+    // Narrower still: the kind moves into the target cell, the tool column goes; target, decision, reason stay.
+    await page.setViewportSize({ width: 640, height: 800 });
+    await expect.poll(() => width('.c-tool')).toBe(0);
+    expect(await width('.c-target')).toBeGreaterThan(120);
+    expect(await width('.c-decision')).toBeGreaterThan(40);
+    expect(await width('.c-reason')).toBeGreaterThan(60);
+    expect(await row.locator('.c-target').textContent()).toBe(long);
+    await t.shot('e2e-feed-640');
+    await page.setViewportSize({ width: 900, height: 800 });
 
     await row.click();
     const detail = page.locator('[data-testid=event-detail]');
