@@ -15,7 +15,7 @@ program
   .command('run')
   .description('run a command as PERSONA inside its sandbox')
   .argument('<persona>', 'persona name (a file in $PERSONAE_HOME/personas)')
-  .argument('[command...]', 'the command to run, after --')
+  .argument('[command...]', "the command to run, after -- (none: the persona's default, an interactive shell for a shell persona)")
   .option('-w, --workspace <dir>', 'the workspace ({workspace} in the persona file)', process.cwd())
   .option('--on-behalf-of <who>', 'the human this persona acts for (default: your user name)')
   .option('--no-tty', 'never allocate a PTY, even on a terminal')

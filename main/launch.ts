@@ -3,7 +3,7 @@
 // suspended, expired, missing secret, missing bwrap, bad workspace), gather
 // its credentials, and turn it all into session options. Refusals are one
 // line with a code the UI and the CLI's exit status both use.
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isExpired, checkRunnable, findPersona } from '../personas/loader.js';
 import { personaHomeDir, runDir } from '../personas/paths.js';
@@ -17,7 +17,7 @@ import { parseHostMap, type HostMapTarget } from '../sandbox/net/host-map.js';
 import type { SessionOptions } from '../sandbox/session.js';
 
 export type LaunchRefusalCode =
-  | 'not-found' | 'invalid' | 'suspended' | 'expired' | 'missing-secret' | 'missing-tool' | 'workspace' | 'no-command' | 'refused';
+  | 'not-found' | 'invalid' | 'suspended' | 'expired' | 'missing-secret' | 'missing-tool' | 'workspace' | 'refused';
 
 /** A launch that must not happen, said in one line. */
 export class LaunchRefusal extends Error {
@@ -29,7 +29,7 @@ export class LaunchRefusal extends Error {
 
 /** `personae run`'s exit status for a refusal: 2 for a usage problem, 3 for a refusal. */
 export function refusalExitCode(code: LaunchRefusalCode): number {
-  return code === 'not-found' || code === 'invalid' || code === 'workspace' || code === 'no-command' ? 2 : 3;
+  return code === 'not-found' || code === 'invalid' || code === 'workspace' ? 2 : 3;
 }
 
 export interface LaunchInput {
@@ -77,7 +77,6 @@ function suspendedSet(home: string): Set<string> {
 
 /** Everything a launch needs, or a LaunchRefusal saying why it may not happen. Spawns nothing. */
 export function prepareLaunch(input: LaunchInput): PreparedLaunch {
-  if (input.command.length === 0) throw new LaunchRefusal('no-command', 'nothing to run: personae run PERSONA -- COMMAND [ARGS...]');
   const found = findPersona(input.home, input.persona);
   if (!found.ok) {
     const message = found.errors.join('\n');
@@ -113,7 +112,9 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
       throw e;
     }
   }
-  return { persona, file: path, home: input.home, workspace, command: input.command, onBehalfOf: input.onBehalfOf, credentials, hostMap };
+  // No command: the persona's own default (an interactive shell for a shell persona), as in the app.
+  const command = input.command.length > 0 ? input.command : defaultAgentCommand(persona.agent, undefined);
+  return { persona, file: path, home: input.home, workspace, command, onBehalfOf: input.onBehalfOf, credentials, hostMap };
 }
 
 /** The options `Session.start` takes for a prepared launch. */
@@ -139,8 +140,13 @@ export function sessionOptions(
   };
 }
 
-/** The command an agent kind runs when the launch names none; a prompt becomes its first argument. */
-export function defaultAgentCommand(agent: Persona['agent'], prompt: string | undefined): string[] {
+/** Is there a bash to run (the sandbox sees the host's /usr read-only)? */
+function bashPresent(): boolean {
+  return existsSync('/bin/bash') || existsSync('/usr/bin/bash');
+}
+
+/** The command an agent kind runs when the launch names none; a prompt becomes its first argument. A shell persona gets an interactive shell: bash, or sh without bash. */
+export function defaultAgentCommand(agent: Persona['agent'], prompt: string | undefined, hasBash = bashPresent()): string[] {
   const p = prompt !== undefined && prompt.trim() !== '' ? prompt : undefined;
   switch (agent) {
     case 'claude':
@@ -150,6 +156,6 @@ export function defaultAgentCommand(agent: Persona['agent'], prompt: string | un
     case 'gemini':
       return p ? ['gemini', '-i', p] : ['gemini'];
     case 'shell':
-      return p ? ['sh', '-c', p] : ['bash', '-i'];
+      return p ? ['sh', '-c', p] : hasBash ? ['bash', '-i'] : ['sh', '-i'];
   }
 }

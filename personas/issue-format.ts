@@ -2,13 +2,13 @@
 // The reader is a person editing a YAML file, not a TypeScript programmer:
 // say what was expected and what was given, in words.
 import type * as z from 'zod';
-import { FilesystemSchema, LimitsSchema, NetworkSchema, PersonaSchema, ToolsSchema } from './schema.js';
+import { FilesystemSchema, LimitsSchema, NetworkSchema, PersonaFieldsSchema, ToolsSchema } from './schema.js';
 
 type Issue = z.core.$ZodIssue;
 
 /** Known keys of each object in a persona file, by dotted path, for "did you mean" hints. */
 const KNOWN_KEYS: ReadonlyMap<string, readonly string[]> = new Map([
-  ['', Object.keys(PersonaSchema.shape)],
+  ['', Object.keys(PersonaFieldsSchema.shape)],
   ['filesystem', Object.keys(FilesystemSchema.shape)],
   ['network', Object.keys(NetworkSchema.shape)],
   ['tools', Object.keys(ToolsSchema.shape)],

@@ -179,11 +179,11 @@ const DateSchema = z.pipe(
   }),
 );
 
-export const PersonaSchema = described(
-  z.strictObject({
+/** The fields of a persona file, as written (display_name may be left out). */
+export const PersonaFieldsSchema = z.strictObject({
     version: described(z.literal(1), 'Persona file format version. Always 1.'),
     name: described(z.string().check(z.regex(SLUG_RE, 'must be a slug: lowercase letters, digits and dashes')), 'Unique slug, e.g. night-builder.'),
-    display_name: described(z.string().check(z.minLength(1), z.maxLength(120)), 'Human-friendly name shown in the app and the audit log.'),
+    display_name: described(z.optional(z.string().check(z.minLength(1), z.maxLength(120))), 'Human-friendly name shown in the app and the audit log (default: the name).'),
     owner: described(z.string().check(z.minLength(1), z.maxLength(200)), 'The human or team accountable for this persona.'),
     purpose: described(z.string().check(z.minLength(1), z.maxLength(2000)), 'What this persona is for, in a sentence.'),
     agent: AgentKindSchema,
@@ -200,7 +200,10 @@ export const PersonaSchema = described(
     ),
     tools: z._default(ToolsSchema, { allow: [], ask: [], deny: [] }),
     limits: z._default(LimitsSchema, { approval_timeout: '5m', drift_threshold: 5, on_drift: 'stop' }),
-  }),
+});
+
+export const PersonaSchema = described(
+  z.pipe(PersonaFieldsSchema, z.transform((p) => ({ ...p, display_name: p.display_name ?? p.name }))),
   'A persona: a named, owned identity an agent runs as, with hard grants.',
 );
 

@@ -1,4 +1,6 @@
-// The kill switch: always visible, one click, every running session.
+// The kill switch: always visible, one click, every running session; there
+// is nothing to confirm (a stop is what it is for), and with nothing running
+// it is disabled. Calm until it is needed: outlined, not a red block.
 import { useState } from 'react';
 import { routes, StopAllResultSchema } from '../main/api/contract.js';
 import { apiSend } from './api/client.js';
@@ -23,7 +25,8 @@ export function StopAll() {
   return (
     <div className="stop-all">
       <span className="muted small" data-testid="running-count">{running} running</span>
-      <button type="button" className="danger big" onClick={stopAll} disabled={busy} aria-label="Stop all sessions">
+      <button type="button" className="danger stop-all-button" onClick={stopAll} disabled={busy || running === 0} aria-label="Stop all sessions"
+        title={running === 0 ? 'Nothing is running' : `Stop ${running} running session${running === 1 ? '' : 's'}, each verified`}>
         {busy ? 'Stopping all…' : 'Stop all'}
       </button>
       {result && <span className="small" role="status">{result}</span>}

@@ -54,6 +54,8 @@ export interface SessionOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The supervisor exits when the session ends (personae run): keep the kernel's retiring of its file watches off that exit (see launch/exit-handoff.ts). */
   readonly exitsAfter?: boolean;
+  /** The command waits for go() instead of starting as soon as everything is ready (the app's terminal view gives the PTY its size first). */
+  readonly deferGo?: boolean;
   /** SIGTERM-to-SIGKILL grace when stopping; at most 2000 ms. */
   readonly graceMs?: number;
   readonly sessionId?: string;
@@ -99,6 +101,7 @@ export class Session {
   private readonly cleanups: Array<() => Promise<void> | void> = [];
   private resolveEnd!: (end: SessionEnd) => void;
   private stopResult: StopResult | undefined;
+  private goNow: (() => void) | undefined;
   approvals!: Approvals;
   hooks: HookHandler | undefined;
   /** Telemetry exports (OTLP/HTTP JSON) from the agent, for adapters that cross-check hooks. */
@@ -262,6 +265,7 @@ export class Session {
       hidden: fsPrep.hidden,
       tools,
       hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
+      ownTerminal: o.stdio.kind === 'pty',
     };
     const plan = planLaunch(req);
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
@@ -342,21 +346,31 @@ export class Session {
     await adapterPlan.started?.(this);
     await tracing;
     answers?.open();
-    // Go: every write is watched and the session can be stopped; the agent's command may start.
-    this.proc.kill('SIGUSR1');
-    mark('control ready');
-    void this.findNamespace().then(() => files.sandboxKnown());
-    this.armLimits();
-    this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, SANDBOX_BRIDGES, (b) =>
-      this.emit({
-        kind: 'error',
-        target: b.name,
-        decision: 'deny',
-        reason: `the ${b.name} inside the sandbox is gone: ${b.consequence} is refused for the rest of the session`,
-      }),
-    );
-    this.cleanups.push(() => this.stopBridgeWatch());
+    this.goNow = () => {
+      // Go: every write is watched and the session can be stopped; the agent's command may start.
+      this.proc?.kill('SIGUSR1');
+      mark('control ready');
+      void this.findNamespace().then(() => files.sandboxKnown());
+      this.armLimits();
+      this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, SANDBOX_BRIDGES, (b) =>
+        this.emit({
+          kind: 'error',
+          target: b.name,
+          decision: 'deny',
+          reason: `the ${b.name} inside the sandbox is gone: ${b.consequence} is refused for the rest of the session`,
+        }),
+      );
+      this.cleanups.push(() => this.stopBridgeWatch());
+    };
+    if (o.deferGo !== true) this.go();
     void this.proc.exited.then((code) => this.finish(code, tracer));
+  }
+
+  /** Lets the command start (once; with deferGo). */
+  go(): void {
+    const go = this.goNow;
+    this.goNow = undefined;
+    if (this.stopping === undefined) go?.();
   }
 
   /** Records the sandbox's pid namespace (from its init, bwrap's child) so stop can find every member. */

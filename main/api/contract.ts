@@ -206,6 +206,8 @@ export const LaunchRequestSchema = z.strictObject({
   command: z.array(Text(20_000)).min(1).max(256).optional(),
   cols: z.number().int().min(10).max(1000).default(100),
   rows: z.number().int().min(5).max(500).default(30),
+  /** The command starts once a terminal view attached and gave the PTY its size (at most 5 s later): its first byte is laid out for that view. */
+  start_on_attach: z.boolean().optional(),
 });
 export type LaunchRequest = z.input<typeof LaunchRequestSchema>;
 
@@ -229,7 +231,10 @@ export type SuspendResult = z.infer<typeof SuspendResultSchema>;
 
 export const DefaultsSchema = z.strictObject({
   on_behalf_of: z.string(),
+  /** The launch form's workspace: the last session's, else the user's home. */
   workspace: z.string(),
+  /** Where that default comes from, said under the field. */
+  workspace_note: z.string(),
   version: z.string(),
 });
 export type Defaults = z.infer<typeof DefaultsSchema>;
@@ -275,7 +280,21 @@ export const ReviewSessionSchema = z.strictObject({
   exit_code: z.number().nullable(),
   workspace: z.string().nullable(),
   on_behalf_of: z.string(),
+  command: z.array(z.string()),
 });
+
+/** Identical denials (same kind, tool, target and reason) as one row with a count. */
+export const ReviewDeniedGroupSchema = z.strictObject({
+  kind: z.string(),
+  tool: z.string().nullable(),
+  target: z.string().nullable(),
+  reason: z.string().nullable(),
+  count: z.number(),
+  first_ts: z.string(),
+  last_ts: z.string(),
+  sessions: z.number(),
+});
+export type ReviewDeniedGroup = z.infer<typeof ReviewDeniedGroupSchema>;
 
 export const ReviewFileSchema = z.strictObject({
   path: z.string(),
@@ -300,6 +319,8 @@ export const ReviewPersonaSchema = z.strictObject({
   files: z.array(ReviewFileSchema),
   network: z.array(ReviewDestinationSchema),
   denied_calls: z.array(EventSchema),
+  /** Every denial of the range, identical ones grouped, most frequent first. */
+  denied_groups: z.array(ReviewDeniedGroupSchema),
 });
 export type ReviewPersona = z.infer<typeof ReviewPersonaSchema>;
 

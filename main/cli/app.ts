@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../sandbox/launch/host-tools.js';
 import { currentUser, home } from './context.js';
@@ -58,7 +59,7 @@ export async function serveCommand(opts: { port: string }): Promise<number> {
       port,
       rendererDir: path.join(packageRoot(), 'dist', 'renderer'),
       onBehalfOf: currentUser(),
-      workspace: process.cwd(),
+      workspace: homedir(),
       version: VERSION,
       log: (line) => process.stderr.write(`personae serve: ${line}\n`),
     });

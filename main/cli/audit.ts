@@ -2,6 +2,7 @@
 import { formatTable, toJsonlLine } from '../../sandbox/audit/export.js';
 import { parseSince } from '../../sandbox/audit/since.js';
 import type { AuditFilter } from '../../sandbox/audit/store.js';
+import { EVENT_KINDS } from '../../sandbox/audit/event.js';
 import { openStore } from './context.js';
 import { fail } from './output.js';
 
@@ -17,6 +18,8 @@ export async function auditCommand(opts: Record<string, string | undefined>): Pr
     return fail(`--since: ${(e as Error).message}`, 2);
   }
   if (opts.decision && !['allow', 'deny', 'ask'].includes(opts.decision)) return fail('--decision must be allow, deny or ask', 2);
+  const kindError = opts.kind === undefined ? undefined : kindProblem(opts.kind);
+  if (kindError !== undefined) return fail(kindError, 2);
   let store;
   try {
     store = await openStore(true);
@@ -54,4 +57,11 @@ export async function auditCommand(opts: Record<string, string | undefined>): Pr
   } finally {
     store.close();
   }
+}
+
+/** Why `--kind` matches no event kind (the message names the valid ones), or undefined. */
+export function kindProblem(kind: string, kinds: readonly string[] = EVENT_KINDS): string | undefined {
+  if (kind === '*' || kinds.includes(kind)) return undefined;
+  if (kind.endsWith('*') && kinds.some((k) => k.startsWith(kind.slice(0, -1)))) return undefined;
+  return `--kind: unknown event kind "${kind}"; valid kinds: ${kinds.join(', ')} (or a prefix like session.*)`;
 }

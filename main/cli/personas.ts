@@ -8,6 +8,7 @@ import { packageRoot } from '../../sandbox/launch/host-tools.js';
 import { compileExecRules } from '../../sandbox/policy/exec-rules.js';
 import { home } from './context.js';
 import { fail, info } from './output.js';
+import { alignedTable } from './table.js';
 
 function presetsDir(): string {
   return path.join(packageRoot(), 'personas', 'presets');
@@ -21,20 +22,23 @@ export function personaList(): number {
     info(`no personas in ${personasDir(h)}; install a preset: personae persona install builder`);
     return 0;
   }
-  let bad = 0;
+  const rows = [['NAME', 'STATE', 'AGENT', 'MODE', 'OWNER', 'WRITE', 'NETWORK']];
+  const invalid: string[] = [];
   for (const e of entries) {
     if (!e.result.ok) {
-      bad += 1;
-      for (const err of e.result.errors) process.stdout.write(`invalid  ${err}\n`);
+      invalid.push(...e.result.errors);
       continue;
     }
     const p = e.result.persona;
     const state = suspended.has(p.name) ? 'suspended' : isExpired(p) ? 'expired' : 'ready';
-    const net = p.network.allow.length === 0 ? 'no network' : p.network.allow.join(',');
-    const write = p.filesystem.write.length === 0 ? 'read-only' : p.filesystem.write.join(',');
-    process.stdout.write(`${p.name.padEnd(20)} ${state.padEnd(9)} ${p.agent.padEnd(6)} owner=${p.owner}  write=${write}  net=${net}  ${p.execution_mode}\n`);
+    const net = p.network.allow.length === 0 ? 'none' : p.network.allow.join(', ');
+    const write = p.filesystem.write.length === 0 ? 'read-only' : p.filesystem.write.join(', ');
+    rows.push([p.name, state, p.agent, p.execution_mode, p.owner, write, net]);
   }
-  return bad === 0 ? 0 : 1;
+  if (rows.length > 1) process.stdout.write(`${alignedTable(rows)}\n`);
+  // Files that do not load, each problem on its own line after the table.
+  for (const err of invalid) process.stdout.write(`invalid: ${err}\n`);
+  return invalid.length === 0 ? 0 : 1;
 }
 
 export function personaValidate(files: readonly string[]): number {

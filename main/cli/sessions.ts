@@ -4,6 +4,7 @@ import type { SessionRecord } from '../../sandbox/audit/store.js';
 import { controlSocketPath, endOrphanedSessions, isAlive, stopForeignSession } from '../session-stop.js';
 import { home, openStore } from './context.js';
 import { fail, info } from './output.js';
+import { alignedTable } from './table.js';
 
 export function controlSocket(id: string): string {
   return controlSocketPath(home(), id);
@@ -36,8 +37,7 @@ export async function psCommand(opts: { json?: boolean }): Promise<number> {
   for (const s of sessions) {
     rows.push([s.id, s.persona, s.agent.version ? `${s.agent.kind} ${s.agent.version}` : s.agent.kind, String(s.sandbox_pid ?? ''), age(s.started_at), s.on_behalf_of, s.command.join(' ').slice(0, 60)]);
   }
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+  process.stdout.write(`${alignedTable(rows)}\n`);
   return 0;
 }
 

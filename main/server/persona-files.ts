@@ -13,6 +13,7 @@ import { PersonaSchema, SLUG_RE, type Persona } from '../../personas/schema.js';
 import { listSuspended } from '../../personas/suspended.js';
 import type { FieldError, PersonaDetail, PersonaList, PersonaSummary } from '../api/contract.js';
 import { HttpError } from './http.js';
+import { applyToYaml } from './yaml-edit.js';
 
 export function summarize(persona: Persona, file: string, suspended: ReadonlySet<string>, now = new Date()): PersonaSummary {
   const credentials: Record<string, string> = {};
@@ -145,7 +146,10 @@ export function writeData(home: string, data: Record<string, unknown>, mode: { c
     if (existing === undefined) throw new HttpError(404, `unknown persona ${JSON.stringify(name)}`, { code: 'not-found' });
   }
   const file = existing ?? join(personasDir(home), `${name}.yaml`);
-  const text = formatOf(file) === 'json' ? `${JSON.stringify(data, null, 2)}\n` : HEADER + stringify(data, { lineWidth: 0 });
+  // An existing YAML file is edited in place: its comments, order and formatting stay.
+  const before = existing !== undefined && formatOf(file) === 'yaml' ? readFileSync(file, 'utf8') : undefined;
+  const edited = before !== undefined ? applyToYaml(before, data) : undefined;
+  const text = formatOf(file) === 'json' ? `${JSON.stringify(data, null, 2)}\n` : edited ?? HEADER + stringify(data, { lineWidth: 0 });
   mkdirSync(personasDir(home), { recursive: true });
   writeAtomic(file, text);
   return detail(home, name);

@@ -45,12 +45,12 @@ function personaSection(p: ReviewPersona): string {
   return `<section class="card"><h2>${e(p.display_name ?? p.persona)} <span class="muted">${e(p.persona)}</span></h2>
 <div class="stats">${stats.map(([k, v]) => `<div class="stat"><b>${e(v)}</b>${e(k)}</div>`).join('')}</div>
 <h3>Sessions</h3>${table(
-    ['started', 'duration', 'end', 'on behalf of', 'workspace'],
-    p.sessions.map((s) => [e(s.started_at), e(formatDuration(s.duration_ms)), e(s.end_reason ?? 'running'), e(s.on_behalf_of), `<code>${e(s.workspace ?? '')}</code>`]),
+    ['started', 'command', 'duration', 'end', 'exit', 'on behalf of', 'workspace'],
+    p.sessions.map((s) => [e(s.started_at), `<code>${e(s.command.join(' '))}</code>`, e(formatDuration(s.duration_ms)), e(s.end_reason ?? 'running'), e(s.exit_code === null ? '' : String(s.exit_code)), e(s.on_behalf_of), `<code>${e(s.workspace ?? '')}</code>`]),
   )}
 <h3>Denied</h3>${table(
-    ['time', 'kind', 'target', 'reason'],
-    p.denied_calls.map((d) => [e(d.ts), e(d.kind), `<code>${e(d.target ?? '')}</code>`, `<span class="deny">${e(d.reason ?? 'denied')}</span>`]),
+    ['times', 'first', 'last', 'kind', 'target', 'reason'],
+    p.denied_groups.map((d) => [String(d.count), e(d.first_ts), e(d.last_ts), e(d.kind), `<code>${e(d.target ?? '')}</code>`, `<span class="deny">${e(d.reason ?? 'denied')}</span>`]),
   )}
 <h3>Drift</h3>${table(['time', 'target', 'reason'], p.drift_flags.map((d) => [e(d.ts), `<code>${e(d.target ?? '')}</code>`, e(d.reason ?? '')]))}
 <h3>Files changed</h3>${table(
@@ -59,7 +59,7 @@ function personaSection(p: ReviewPersona): string {
   )}
 <h3>Network destinations</h3>${table(
     ['destination', 'allowed', 'denied'],
-    p.network.map((n) => [`<code>${e(n.target)}</code>`, `<span class="allow">${n.allowed}</span>`, `<span class="deny">${n.denied}</span>`]),
+    p.network.map((n) => [`<code>${e(n.target)}</code>`, `<span class="allow">${n.allowed}</span>`, n.denied > 0 ? `<span class="deny">${n.denied}</span>` : '0']),
   )}</section>`;
 }
 

@@ -3,7 +3,7 @@
 import type { AuditEvent } from '../../sandbox/audit/event.js';
 import { parseSince } from '../../sandbox/audit/since.js';
 import type { AuditStore, SessionRecord } from '../../sandbox/audit/store.js';
-import type { Review, ReviewPersona, ReviewQuery } from '../api/contract.js';
+import type { Review, ReviewDeniedGroup, ReviewPersona, ReviewQuery } from '../api/contract.js';
 import { HttpError } from './http.js';
 
 /** A review reads at most this many events; past it, the review says it is truncated. */
@@ -33,7 +33,7 @@ export function reviewRange(q: ReviewQuery, now: Date): { since: Date; until: Da
 function emptyPersona(persona: string, displayName: string | null): ReviewPersona {
   return {
     persona, display_name: displayName, sessions: [], duration_ms: 0, tool_calls: 0, commands: 0, denials: 0, approvals: 0,
-    drift_flags: [], files: [], network: [], denied_calls: [],
+    drift_flags: [], files: [], network: [], denied_calls: [], denied_groups: [],
   };
 }
 
@@ -67,12 +67,13 @@ export function summarizeReview(input: ReviewInput): Review {
     const duration = Math.max(0, end - start);
     p.sessions.push({
       id: s.id, started_at: s.started_at, ended_at: s.ended_at, duration_ms: duration, end_reason: s.end_reason,
-      exit_code: s.exit_code, workspace: s.workspace, on_behalf_of: s.on_behalf_of,
+      exit_code: s.exit_code, workspace: s.workspace, on_behalf_of: s.on_behalf_of, command: [...s.command],
     });
     p.duration_ms += duration;
   }
   const files = new Map<string, Map<string, { writes: number; deletes: number; diff: string | null }>>();
   const nets = new Map<string, Map<string, { allowed: number; denied: number }>>();
+  const denied = new Map<string, Map<string, ReviewDeniedGroup & { ids: Set<string> }>>();
   for (const e of input.events) {
     const p = get(e.persona);
     if (e.kind === 'tool.call') p.tool_calls++;
@@ -82,6 +83,18 @@ export function summarizeReview(input: ReviewInput): Review {
     if (e.decision === 'deny' && !NOT_DENIALS.has(e.kind)) {
       p.denials++;
       if (p.denied_calls.length < MAX_DENIED_LISTED) p.denied_calls.push(e);
+      let m = denied.get(e.persona);
+      if (m === undefined) denied.set(e.persona, (m = new Map()));
+      const key = JSON.stringify([e.kind, e.tool, e.target, e.reason]);
+      const g = m.get(key);
+      if (g === undefined) m.set(key, { kind: e.kind, tool: e.tool, target: e.target, reason: e.reason, count: 1, first_ts: e.ts, last_ts: e.ts, sessions: 1, ids: new Set([e.session]) });
+      else {
+        g.count++;
+        if (e.ts < g.first_ts) g.first_ts = e.ts;
+        if (e.ts > g.last_ts) g.last_ts = e.ts;
+        g.ids.add(e.session);
+        g.sessions = g.ids.size;
+      }
     }
     if ((e.kind === 'fs.write' || e.kind === 'fs.delete' || e.kind === 'fs.diff') && e.target !== null) {
       let m = files.get(e.persona);
@@ -103,6 +116,12 @@ export function summarizeReview(input: ReviewInput): Review {
   }
   for (const [persona, m] of files) {
     get(persona).files = [...m].map(([path, f]) => ({ path, ...f })).sort((a, b) => a.path.localeCompare(b.path));
+  }
+  for (const [persona, m] of denied) {
+    get(persona).denied_groups = [...m.values()]
+      .map(({ ids: _ids, ...g }) => g)
+      .sort((a, b) => b.count - a.count || a.first_ts.localeCompare(b.first_ts))
+      .slice(0, MAX_DENIED_LISTED);
   }
   for (const [persona, m] of nets) {
     get(persona).network = [...m].map(([target, n]) => ({ target, ...n })).sort((a, b) => b.denied + b.allowed - (a.denied + a.allowed));

@@ -21,7 +21,7 @@ export interface SessionRouteDeps {
   readonly store: AuditStore;
   readonly sessions: SessionRegistry;
   readonly approvals: ApprovalProvider;
-  readonly defaults: Defaults;
+  readonly defaults: () => Defaults;
 }
 
 function displayNames(home: string): Map<string, string> {
@@ -29,7 +29,7 @@ function displayNames(home: string): Map<string, string> {
 }
 
 export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
-  r.add('GET', '/api/defaults', ({ res }) => sendJson(res, 200, d.defaults));
+  r.add('GET', '/api/defaults', ({ res }) => sendJson(res, 200, d.defaults()));
 
   r.add('GET', '/api/sessions', ({ res, url }) => {
     const q = parseWith(SessionListQuerySchema, queryObject(url), 'query');
@@ -79,7 +79,7 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
     const body = parseWith(ApprovalAnswerSchema, await readJson(req), 'answer');
     const id = params.id ?? '';
     if (!d.approvals.list().some((a) => a.id === id)) throw new HttpError(404, 'no such pending approval (answered, expired, or never asked)');
-    if (!(await d.approvals.answer(id, body.decision, d.defaults.on_behalf_of))) throw new HttpError(409, 'the approval was answered or expired meanwhile');
+    if (!(await d.approvals.answer(id, body.decision, d.defaults().on_behalf_of))) throw new HttpError(409, 'the approval was answered or expired meanwhile');
     sendJson(res, 200, { id, decision: body.decision });
   });
 

@@ -9,6 +9,7 @@ import { auditDbPath } from '../../personas/paths.js';
 import { openAuditStore, type AuditStore } from '../../sandbox/audit/store.js';
 import { MAX_WS_MESSAGE_BYTES, TOKEN_PROTOCOL_PREFIX, type Defaults } from '../api/contract.js';
 import type { ApprovalProvider } from './approvals.js';
+import { defaultWorkspace } from './defaults.js';
 import { EventFeed } from './event-feed.js';
 import { HttpError, sendError, sendJson } from './http.js';
 import { personaRoutes } from './routes-personas.js';
@@ -28,6 +29,7 @@ export interface BackendOptions {
   /** The built UI (dist/renderer). */
   readonly rendererDir: string;
   readonly onBehalfOf: string;
+  /** The launch form's workspace until a session was launched (then the last session's): the user's home. */
   readonly workspace: string;
   readonly version: string;
   /** Pending approvals; default: those of every running session (tests may pass their own). */
@@ -61,7 +63,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
     })
     : undefined;
   const approvals: ApprovalProvider = o.approvals ?? (engineApprovals as SessionApprovals);
-  const defaults: Defaults = { on_behalf_of: o.onBehalfOf, workspace: o.workspace, version: o.version };
+  const defaults = (): Defaults => ({ on_behalf_of: o.onBehalfOf, ...defaultWorkspace(store, o.workspace), version: o.version });
   const sessions = new SessionRegistry({
     home: o.home, store, defaultOnBehalfOf: o.onBehalfOf, env: o.env,
     onStarted: (s) => engineApprovals?.watch(s.id, s.approvals),
@@ -113,7 +115,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
       if ((method === 'GET' || method === 'HEAD') && serveStatic(o.rendererDir, url.pathname, res, port)) return;
       return sendError(res, 404, 'not found');
     }
-    if (!authorized(req)) return sendError(res, 401, 'missing or wrong token: open the one-time URL `personae serve` printed, or send Authorization: Bearer TOKEN');
+    if (!authorized(req)) return sendError(res, 401, 'not signed in: open the one-time link `personae app` prints, or send the bearer token (Authorization: Bearer TOKEN)', { code: 'signed-out' });
     const m = router.match(method, url.pathname);
     if (m === undefined) return sendError(res, 404, `no route ${method} ${url.pathname}`);
     if ('allowed' in m) {

@@ -33,6 +33,9 @@ export interface SessionRegistryOptions {
   readonly onEnded?: (id: string) => void;
 }
 
+/** How long a session launched with start_on_attach waits for its terminal view. */
+const START_ON_ATTACH_MS = 5000;
+
 const RUNNING_STATES: ReadonlySet<SessionState> = new Set(['running', 'stopping', 'stop-failed']);
 
 export class SessionRegistry {
@@ -68,11 +71,10 @@ export class SessionRegistry {
     const { Session } = await import('../../sandbox/session.js');
     let session: Session;
     try {
-      session = await Session.start(sessionOptions(prepared, {
-        store: this.o.store,
-        stdio: { kind: 'pty', cols: req.cols, rows: req.rows },
-        userHome: this.o.userHome ?? homedir(),
-      }));
+      session = await Session.start({
+        ...sessionOptions(prepared, { store: this.o.store, stdio: { kind: 'pty', cols: req.cols, rows: req.rows }, userHome: this.o.userHome ?? homedir() }),
+        deferGo: req.start_on_attach === true,
+      });
     } catch (e) {
       if (e instanceof LaunchRefusal) throw e;
       const msg = (e as Error).message;
@@ -80,7 +82,14 @@ export class SessionRegistry {
     }
     const proc = session.process;
     if (proc === undefined) throw new HttpError(500, 'the session started without a process');
-    const entry: Owned = { session, terminal: new TerminalChannel(proc), state: 'running' };
+    const terminal = new TerminalChannel(proc, () => session.go());
+    if (req.start_on_attach === true) {
+      // The command starts once the terminal view gave the PTY its size; without a view, soon anyway.
+      const fallback = setTimeout(() => terminal.started(), START_ON_ATTACH_MS);
+      fallback.unref();
+      void session.ended.finally(() => clearTimeout(fallback));
+    } else terminal.started();
+    const entry: Owned = { session, terminal, state: 'running' };
     this.owned.set(session.id, entry);
     this.o.onStarted?.(session);
     void session.ended.then((end) => {

@@ -1,6 +1,8 @@
 // A session's terminal for WebSocket clients: PTY output batched (~16 ms or
 // 200 KB, as Hyper and VS Code do) before it crosses to the browser, a
-// bounded replay for clients that attach later, input and resize back.
+// bounded replay for clients that attach later, input and resize back. Every
+// byte reaches a client once: in the replay it gets on attaching, or in a
+// batch after it.
 import type { WebSocket } from 'ws';
 import type { RunningProcess } from '../../sandbox/launch/spawn.js';
 import { TerminalClientMessageSchema, type TerminalServerMessage } from '../api/contract.js';
@@ -19,7 +21,11 @@ export class TerminalChannel {
   private exitCode: number | undefined;
   private readonly unlisten: () => void;
 
-  constructor(private readonly proc: RunningProcess) {
+  private sized: (() => void) | undefined;
+
+  /** `onSized`: called once, after the first client's size was given to the PTY. */
+  constructor(private readonly proc: RunningProcess, onSized?: () => void) {
+    this.sized = onSized;
     this.unlisten = proc.onData((chunk) => this.output(chunk));
     void proc.exited.then((code) => {
       this.flush();
@@ -29,8 +35,10 @@ export class TerminalChannel {
   }
 
   attach(ws: WebSocket): void {
+    // What is pending goes to the clients there before; the replay then holds all of it.
+    this.flush();
     this.clients.add(ws);
-    this.send(ws, { type: 'replay', data: this.replay + this.pending });
+    this.send(ws, { type: 'replay', data: this.replay });
     if (this.exitCode !== undefined) this.send(ws, { type: 'exit', code: this.exitCode });
     ws.on('message', (raw, isBinary) => {
       if (isBinary) return;
@@ -48,13 +56,24 @@ export class TerminalChannel {
       }
       if (this.exitCode !== undefined) return;
       if (msg.data.type === 'input') this.proc.write(msg.data.data);
-      else this.proc.resize(msg.data.cols, msg.data.rows);
+      else {
+        this.proc.resize(msg.data.cols, msg.data.rows);
+        this.started();
+      }
     });
     ws.on('close', () => this.clients.delete(ws));
     ws.on('error', () => this.clients.delete(ws));
   }
 
+  /** The command may start (once): a client gave its size, or nobody came in time. */
+  started(): void {
+    const sized = this.sized;
+    this.sized = undefined;
+    sized?.();
+  }
+
   close(): void {
+    this.sized = undefined;
     this.flush();
     this.unlisten();
     for (const ws of this.clients) ws.close(1001, 'session gone');

@@ -2,6 +2,7 @@
 // in one small external store (React reads it with useSyncExternalStore).
 import { useSyncExternalStore } from 'react';
 import type { PendingApproval, SessionInfo } from '../../main/api/contract.js';
+import { knowPersonas } from '../ui/persona-colours.js';
 import { stream, type ConnectionState } from './stream.js';
 
 export interface LiveState {
@@ -23,11 +24,13 @@ stream.onState((connection) => set({ connection }));
 stream.on((msg) => {
   switch (msg.type) {
     case 'hello':
+      knowPersonas(msg.sessions.map((s) => s.persona));
       set({ sessions: new Map(msg.sessions.map((s) => [s.id, s])) });
       announce(msg.approvals);
       set({ approvals: msg.approvals });
       break;
     case 'session': {
+      knowPersonas([msg.session.persona]);
       const sessions = new Map(state.sessions);
       sessions.set(msg.session.id, msg.session);
       set({ sessions });

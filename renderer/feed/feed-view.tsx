@@ -1,24 +1,38 @@
 // The audit feed: a virtualized list over the bounded buffer (only the
 // visible rows exist in the DOM), following the live tail while the user is
-// at the bottom, paging older events in near the top.
+// at the bottom, paging older events in near the top. A row shows its full
+// target and reason on hover; a click (or Enter) opens it in the detail pane
+// below: every field, its JSON, its neighbours in the session. In a narrow
+// feed the kind moves into the target cell and the tool column goes.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useLayoutEffect, useRef } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { ApiEvent } from '../../main/api/contract.js';
 import { clockTime, decisionLabel } from '../ui/format.js';
 import { PersonaChip } from '../ui/persona-chip.js';
+import { EventDetail } from './event-detail.js';
 import type { Feed } from './use-feed.js';
 
 export const ROW_HEIGHT = 26;
 
-const Row = memo(function Row({ e }: { e: ApiEvent }) {
+const Row = memo(function Row({ e, selected, onOpen }: { e: ApiEvent; selected: boolean; onOpen: (e: ApiEvent) => void }) {
   const d = decisionLabel(e.decision, e.kind);
+  const onKey = (k: KeyboardEvent): void => {
+    if (k.key === 'Enter' || k.key === ' ') {
+      k.preventDefault();
+      onOpen(e);
+    }
+  };
+  const time = clockTime(e.ts);
   return (
-    <div className={`feed-row${e.decision === 'deny' ? ' is-denied' : ''}`} data-kind={e.kind} data-decision={d || undefined} data-id={e.id}>
-      <span className="c-time">{clockTime(e.ts)}</span>
+    <div
+      className={`feed-row${e.decision === 'deny' ? ' is-denied' : ''}${selected ? ' is-selected' : ''}`} data-kind={e.kind} data-decision={d || undefined} data-id={e.id}
+      role="button" tabIndex={0} aria-pressed={selected} onClick={() => onOpen(e)} onKeyDown={onKey}
+    >
+      <span className="c-time" title={time}>{time.slice(0, 8)}<span className="ms">{time.slice(8)}</span></span>
       <span className="c-persona"><PersonaChip name={e.persona} /></span>
       <span className="c-kind">{e.kind}</span>
       <span className="c-tool" title={e.tool ?? ''}>{e.tool ?? ''}</span>
-      <span className="c-target" title={e.target ?? ''}>{e.target ?? ''}</span>
+      <span className="c-target" data-k={e.kind} title={[e.kind, e.tool, e.target].filter(Boolean).join(' · ')}>{e.target ?? ''}</span>
       <span className={`c-decision d-${d || 'none'}`}>{d}</span>
       <span className="c-reason" title={e.reason ?? ''}>{e.reason ?? ''}</span>
     </div>
@@ -30,6 +44,8 @@ export function FeedView({ feed, label }: { feed: Feed; label: string }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   const prev = useRef<{ first: string | undefined }>({ first: undefined });
+  const [selected, setSelected] = useState<ApiEvent>();
+  const open = useCallback((e: ApiEvent) => setSelected(e), []);
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollRef.current,
@@ -89,7 +105,7 @@ export function FeedView({ feed, label }: { feed: Feed; label: string }) {
             const e = items[v.index];
             return e === undefined ? null : (
               <div key={v.key} className="feed-slot" style={{ transform: `translateY(${v.start}px)` }}>
-                <Row e={e} />
+                <Row e={e} selected={e.id === selected?.id} onOpen={open} />
               </div>
             );
           })}
@@ -105,6 +121,7 @@ export function FeedView({ feed, label }: { feed: Feed; label: string }) {
         )}
         {feed.error && <span className="error-text">{feed.error}</span>}
       </div>
+      {selected && <EventDetail event={selected} onOpen={open} onClose={() => setSelected(undefined)} />}
     </div>
   );
 }

@@ -1,5 +1,7 @@
 // The persona edit form <-> persona data. Lists are edited one item per
-// line; fields the form does not show are kept as they were.
+// line; fields the form does not show are kept as they were, and a field the
+// file leaves out stays out while the form shows its default (the backend
+// then changes only the fields that changed, in place: yaml-edit.ts).
 import type { FieldError } from '../../main/api/contract.js';
 
 export interface PersonaForm {
@@ -72,6 +74,9 @@ export function dataFromForm(f: PersonaForm, base: Data = {}): Data {
   };
   const out: Data = { ...base, version: base.version ?? 1 };
   for (const k of ['name', 'display_name', 'owner', 'purpose', 'agent', 'execution_mode', 'expires'] as const) set(out, k, f[k].trim());
+  // Left out of the file and shown as the default (or, for display_name, as the name): still left out.
+  if (!('execution_mode' in base) && 'name' in base && out.execution_mode === EMPTY_FORM.execution_mode) delete out.execution_mode;
+  if (!('display_name' in base) && 'name' in base && out.display_name === out.name) delete out.display_name;
   const fs = { ...obj(base.filesystem) };
   set(fs, 'write', list(f.write));
   set(fs, 'read_deny', list(f.read_deny));

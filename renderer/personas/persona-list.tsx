@@ -6,6 +6,7 @@ import {
 } from '../../main/api/contract.js';
 import { apiGet, apiSend, downloadUrl } from '../api/client.js';
 import { PersonaChip } from '../ui/persona-chip.js';
+import { knowPersonas } from '../ui/persona-colours.js';
 
 function Grants({ p }: { p: PersonaSummary }) {
   const g = p.grants;
@@ -42,7 +43,12 @@ export function PersonaListPage() {
   const [error, setError] = useState<string>();
   const [importMsg, setImportMsg] = useState<string>();
   const reload = useCallback(() => {
-    apiGet(routes.personas, PersonaListSchema).then(setList).catch((e: Error) => setError(e.message));
+    apiGet(routes.personas, PersonaListSchema)
+      .then((l) => {
+        knowPersonas(l.personas.map((p) => p.name));
+        setList(l);
+      })
+      .catch((e: Error) => setError(e.message));
   }, []);
   useEffect(reload, [reload]);
 

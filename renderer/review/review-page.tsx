@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import { ReviewSchema, routes, type Review, type ReviewPersona } from '../../main/api/contract.js';
 import { apiGet, downloadUrl } from '../api/client.js';
-import { clockTime, dateTime, duration } from '../ui/format.js';
+import { clockTime, dateTime, duration, sessionOutcome } from '../ui/format.js';
 import { PersonaChip } from '../ui/persona-chip.js';
 
 function toLocalInput(iso: string): string {
@@ -21,9 +21,18 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
     <article className="card review-persona" data-persona={p.persona}>
       <header><PersonaChip name={p.persona} /> <strong>{p.display_name ?? p.persona}</strong></header>
       <div className="stats">{stats.map(([k, v]) => <div key={k} className={`stat${k === 'denials' && Number(v) > 0 ? ' bad' : ''}`}><b>{v}</b>{k}</div>)}</div>
-      <details open={p.denied_calls.length > 0}>
+      <details open={p.denied_groups.length > 0}>
         <summary>Denied ({p.denials})</summary>
-        <ul className="plain">{p.denied_calls.map((e) => <li key={e.id}><span className="muted">{clockTime(e.ts)}</span> {e.kind} <code>{e.target}</code> <span className="d-denied">{e.reason}</span></li>)}</ul>
+        <ul className="plain denied-groups">
+          {p.denied_groups.map((g) => (
+            <li key={`${g.kind}\u0000${g.tool ?? ''}\u0000${g.target ?? ''}\u0000${g.reason ?? ''}`} className="denied-group" data-count={g.count}>
+              {g.count > 1 && <span className="count" title={`${g.count} identical denials`}>{g.count}×</span>}{' '}
+              <span className="muted">{g.count > 1 ? `${clockTime(g.first_ts)}–${clockTime(g.last_ts)}` : clockTime(g.first_ts)}</span> {g.kind} <code>{g.target}</code>{' '}
+              <span className="d-denied">{g.reason}</span>
+              {g.sessions > 1 && <span className="muted small"> · in {g.sessions} sessions</span>}
+            </li>
+          ))}
+        </ul>
       </details>
       <details open={p.drift_flags.length > 0}>
         <summary>Drift ({p.drift_flags.length})</summary>
@@ -31,7 +40,14 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
       </details>
       <details>
         <summary>Sessions ({p.sessions.length})</summary>
-        <ul className="plain">{p.sessions.map((s) => <li key={s.id}><a href={`#/sessions/${s.id}`}><code>{s.id.slice(0, 8)}</code></a> {dateTime(s.started_at)} · {duration(s.duration_ms)} · {s.end_reason ?? 'running'} · for {s.on_behalf_of}</li>)}</ul>
+        <ul className="plain">
+          {p.sessions.map((s) => (
+            <li key={s.id} className="review-session" data-session={s.id}>
+              <a href={`#/sessions/${s.id}`}><code>{s.id.slice(0, 8)}</code></a> <code className="review-command" title={s.command.join(' ')}>{s.command.join(' ')}</code>{' '}
+              · {dateTime(s.started_at)} · {duration(s.duration_ms)} · {sessionOutcome(s)} · for {s.on_behalf_of}
+            </li>
+          ))}
+        </ul>
       </details>
       <details>
         <summary>Files changed ({p.files.length})</summary>
@@ -40,7 +56,7 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
       </details>
       <details>
         <summary>Network destinations ({p.network.length})</summary>
-        <ul className="plain">{p.network.map((n) => <li key={n.target}><code>{n.target}</code> <span className="d-allowed">{n.allowed} allowed</span> · <span className="d-denied">{n.denied} denied</span></li>)}</ul>
+        <ul className="plain">{p.network.map((n) => <li key={n.target}><code>{n.target}</code> <span className={n.allowed > 0 ? 'd-allowed' : 'muted'}>{n.allowed} allowed</span> · <span className={n.denied > 0 ? 'd-denied' : 'muted'}>{n.denied} denied</span></li>)}</ul>
       </details>
     </article>
   );

@@ -22,6 +22,7 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
   const [personas, setPersonas] = useState<PersonaSummary[]>([]);
   const [persona, setPersona] = useState(initialPersona ?? '');
   const [workspace, setWorkspace] = useState('');
+  const [workspaceNote, setWorkspaceNote] = useState('');
   const [onBehalfOf, setOnBehalfOf] = useState('');
   const [prompt, setPrompt] = useState('');
   const [refusal, setRefusal] = useState<{ title: string; message: string }>();
@@ -37,6 +38,7 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
     apiGet(routes.defaults, DefaultsSchema)
       .then((d) => {
         setWorkspace((w) => w || d.workspace);
+        setWorkspaceNote(`Default: ${d.workspace_note}.`);
         setOnBehalfOf((o) => o || d.on_behalf_of);
       })
       .catch(() => undefined);
@@ -49,7 +51,8 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
     e.preventDefault();
     setBusy(true);
     setRefusal(undefined);
-    const body = { persona, workspace, on_behalf_of: onBehalfOf || undefined, prompt: prompt || undefined };
+    // The command starts once the session's terminal view gave the PTY its size.
+    const body = { persona, workspace, on_behalf_of: onBehalfOf || undefined, prompt: prompt || undefined, start_on_attach: true };
     apiSend('POST', routes.sessions, body, SessionInfoSchema)
       .then((s) => {
         upsertSession(s);
@@ -78,7 +81,11 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
       {chosen && <p className="muted small">{chosen.purpose} Owner: {chosen.owner}. Agent: {chosen.agent}.</p>}
       <label>
         Workspace
-        <input name="workspace" value={workspace} onChange={(e) => setWorkspace(e.target.value)} required spellCheck={false} />
+        <input name="workspace" value={workspace} onChange={(e) => {
+          setWorkspace(e.target.value);
+          setWorkspaceNote('');
+        }} required spellCheck={false} aria-describedby="workspace-note" />
+        {workspaceNote && <span className="hint" id="workspace-note" data-testid="workspace-note">{workspaceNote}</span>}
       </label>
       <label>
         On behalf of

@@ -1,5 +1,8 @@
 // The agent's terminal: xterm.js on the session's PTY over a WebSocket.
-// Input and resize go back; output arrives batched by the backend.
+// Input and resize go back; output arrives batched by the backend. The view's
+// size goes to the PTY as soon as it is known (a session launched from the app
+// starts its command only then), and a (re)connection replaces the screen with
+// the backend's replay, so nothing shows twice.
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
@@ -35,7 +38,7 @@ export function TerminalView({ sessionId }: { sessionId: string }) {
       ws = new WebSocket(url, protocols);
       ws.onopen = () => {
         setStatus('');
-        send({ type: 'resize', cols: term.cols, rows: term.rows });
+        resize();
       };
       ws.onmessage = (ev: MessageEvent<string>) => {
         const msg = TerminalServerMessageSchema.safeParse(JSON.parse(ev.data));
@@ -54,14 +57,20 @@ export function TerminalView({ sessionId }: { sessionId: string }) {
     };
     connect();
     const input = term.onData((data) => send({ type: 'input', data }));
-    const resize = (): void => {
+    /** Fits the view to its box and tells the PTY; nothing while the box has no size yet (the observer calls again). */
+    function resize(): void {
+      let size: { cols: number; rows: number } | undefined;
       try {
+        size = fit.proposeDimensions();
+        if (size === undefined || !Number.isFinite(size.cols) || !Number.isFinite(size.rows)) return;
         fit.fit();
       } catch {
         return;
       }
+      el?.setAttribute('data-cols', String(term.cols));
+      el?.setAttribute('data-rows', String(term.rows));
       send({ type: 'resize', cols: Math.max(10, term.cols), rows: Math.max(5, term.rows) });
-    };
+    }
     const ro = new ResizeObserver(() => resize());
     ro.observe(el);
     resize();

@@ -1,5 +1,5 @@
 // Small display helpers.
-import type { ApiEvent, SessionInfo } from '../../main/api/contract.js';
+import type { ApiEvent, ReviewPersona, SessionInfo } from '../../main/api/contract.js';
 
 export function clockTime(iso: string): string {
   const d = new Date(iso);
@@ -47,9 +47,11 @@ export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
-/** A stable hue per persona name, so each persona keeps its colour everywhere. */
-export function personaHue(name: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return (h >>> 0) % 360;
+
+/** How a session ended, with its exit code: `exit 0`, `stopped`, `failure · exit 70`, `running`. */
+export function sessionOutcome(s: ReviewPersona['sessions'][number]): string {
+  if (s.ended_at === null && s.end_reason === null) return 'running';
+  const code = s.exit_code === null ? '' : `exit ${s.exit_code}`;
+  if (s.end_reason === null || s.end_reason === 'exit') return code || 'ended';
+  return code ? `${s.end_reason} · ${code}` : s.end_reason;
 }

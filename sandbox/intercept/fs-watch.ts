@@ -21,6 +21,14 @@ export interface FsWatcher {
 
 const MARKER = '.settle-';
 
+/**
+ * A change reported within this long of the last event recorded for the same
+ * file is the same write going on (chokidar reports a new file's creation,
+ * then the writes that fill it, as `add` then `change`): it is folded into
+ * that event, not recorded again.
+ */
+export const FOLD_MS = 150;
+
 /** Directories skipped by default: dependency and object stores would flood the log. */
 export const WATCH_IGNORED = ['/node_modules/', '/.git/objects/'];
 
@@ -51,6 +59,8 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
   let last = Date.now();
   /** Settle markers waiting: read (the raw event), and checked by chokidar (its event). */
   const markers = new Map<string, { read: () => void; checked: () => void }>();
+  /** When each file's last write was recorded (for folding, see FOLD_MS). */
+  const recorded = new Map<string, number>();
   const write = (kind: 'fs.write' | 'fs.delete', op: string, extra: Record<string, unknown> = {}) => (p: string): void => {
     if (markerDir !== undefined && path.dirname(p) === markerDir) {
       markers.get(p)?.checked();
@@ -59,6 +69,13 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
     last = Date.now();
     const trap = kind === 'fs.write' ? trapOf(p) : undefined;
     if (trap === undefined) {
+      if (kind === 'fs.delete') recorded.delete(p);
+      else {
+        const at = recorded.get(p);
+        if (op === 'modify' && at !== undefined && last - at < FOLD_MS) return;
+        if (recorded.size >= 10_000) recorded.clear();
+        recorded.set(p, last);
+      }
       emit({ kind, target: p, detail: { op, ...extra } });
       return;
     }

@@ -79,6 +79,14 @@ export interface LaunchRequest {
   readonly tools: HostTools;
   /** How long the hook command waits for the broker (longer than an approval may wait). */
   readonly hookTimeoutSeconds?: number;
+  /**
+   * The sandbox runs on a terminal of personae's own (a PTY it spawned): the
+   * sandbox keeps it as its controlling terminal and its command becomes the
+   * terminal's foreground process group, so job control works inside. Without
+   * it (pipes, or the user's own terminal inherited) the sandbox runs in a new
+   * session with no controlling terminal at all.
+   */
+  readonly ownTerminal?: boolean;
 }
 
 export interface LaunchPlan {
@@ -109,7 +117,7 @@ export function bridgeSockets(bridgeDir: string): { readonly proxy: string; read
 }
 
 /** The script the sandbox's first process runs: start the proxy and broker bridges, wait for them, then apply the syscall filter (handing its exec listener to the logger) and exec the command. */
-export function initScript(): string {
+export function initScript(ownTerminal = false): string {
   const bridge = (port: number, sock: string): string =>
     `socat -lf /dev/null TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=512 UNIX-CONNECT:${sock} </dev/null >/dev/null 2>&1 &`;
   // personae-seccomp waits (bounded) until every bridge listens before the filter and the command:
@@ -118,7 +126,7 @@ export function initScript(): string {
     'set -e',
     bridge(INSIDE.proxyPort, INSIDE.proxySocket),
     bridge(INSIDE.brokerPort, INSIDE.brokerSocket),
-    `exec ${INSIDE.seccomp} --wait-listen ${INSIDE.proxyPort},${INSIDE.brokerPort} --exec-log ${INSIDE.execLogSocket} "$@"`,
+    `exec ${INSIDE.seccomp} --wait-listen ${INSIDE.proxyPort},${INSIDE.brokerPort} --exec-log ${INSIDE.execLogSocket}${ownTerminal ? ' --foreground' : ''} "$@"`,
   ]
     .join('\n');
 }
@@ -165,7 +173,10 @@ export function bwrapArgs(req: LaunchRequest): string[] {
     a.push(...xs);
   };
   add('--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try');
-  add('--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', 'personae');
+  // A new session (no controlling terminal) unless the terminal is personae's own PTY: a
+  // terminal of the user's would otherwise take keystrokes pushed with TIOCSTI (the filter
+  // refuses that ioctl too). On personae's PTY, whatever is pushed reaches the sandbox only.
+  add('--die-with-parent', ...(req.ownTerminal === true ? [] : ['--new-session']), '--cap-drop', 'ALL', '--hostname', 'personae');
   add('--ro-bind', '/', '/');
   add('--proc', '/proc', '--dev', '/dev');
   add('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/dev/shm', '--tmpfs', '/run');
@@ -215,7 +226,7 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   const argv = [
     ...trace,
     req.tools.bwrap, ...bwrapArgs(req), '--',
-    '/bin/sh', '-c', initScript(), 'personae-init', ...req.command,
+    '/bin/sh', '-c', initScript(req.ownTerminal), 'personae-init', ...req.command,
   ];
   return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
 }

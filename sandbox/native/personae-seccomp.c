@@ -1,7 +1,7 @@
 /*
  * personae-seccomp: applies the sandbox's syscall filter, then execs a command.
  *
- *   personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]
+ *   personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] [--foreground] CMD [ARGS...]
  *   personae-seccomp --die-with-parent PPID [--fifo PATH]... [--hold-fd N] CMD [ARGS...]
  *   personae-seccomp --outlive-pidfd N
  *
@@ -36,6 +36,13 @@
  * command runs only once the logger has acknowledged; without a logger,
  * every exec fails (ENOSYS), so nothing ever runs unrecorded.
  *
+ * With --foreground (the sandbox runs on personae's own PTY, its controlling
+ * terminal) the command becomes a process group of its own and the terminal's
+ * foreground group: Ctrl-C and Ctrl-Z reach it and what it starts, never the
+ * sandbox's init, its bridges or bwrap and the exec logger outside, and an
+ * interactive shell gets job control. The filter refuses ioctl TIOCSTI and
+ * TIOCLINUX (keystrokes pushed into a terminal) in every mode.
+ *
  * Before the filter it puts the command in its own Landlock domain (when the
  * kernel has Landlock ABI 2, Linux 5.19+). The domain restricts almost nothing (creating
  * device nodes), but Landlock forbids a process in a domain to ptrace or open
@@ -56,6 +63,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -302,6 +310,19 @@ static void hand_over(int conn, int listener) {
   close(conn);
 }
 
+/* --foreground: a process group of its own, in the terminal's foreground (best effort: no terminal, nothing to do). */
+static void take_terminal(void) {
+  if (tcgetpgrp(STDIN_FILENO) < 0 || setpgid(0, 0) != 0) return;
+  sigset_t ttou, old;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  sigprocmask(SIG_BLOCK, &ttou, &old); /* a background group's tcsetpgrp would stop it */
+  if (tcsetpgrp(STDIN_FILENO, getpid()) != 0) {
+    /* the terminal is not ours after all: the command runs in the background group */
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--die-with-parent") == 0) return die_with_parent(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "--outlive-pidfd") == 0) return outlive(argc, argv);
@@ -333,11 +354,16 @@ int main(int argc, char **argv) {
     logger = connect_logger(argv[cmd + 1]);
     cmd += 2;
   }
+  int foreground = 0;
+  if (argc >= cmd + 2 && strcmp(argv[cmd], "--foreground") == 0) {
+    foreground = 1;
+    cmd++;
+  }
   if (argc <= cmd) {
-    fprintf(stderr, "usage: personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] CMD [ARGS...]\n");
+    fprintf(stderr, "usage: personae-seccomp [--wait-listen PORTS [--wait-ms MS]] [--exec-log SOCK] [--foreground] CMD [ARGS...]\n");
     return 64;
   }
-  struct sock_filter prog[12 + 2 * N_DENIED + 96];
+  struct sock_filter prog[12 + 2 * N_DENIED + 104];
   size_t n = 0;
   /* Architecture check. */
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
@@ -397,6 +423,13 @@ int main(int argc, char **argv) {
   n = deny_set_id_create(prog, n, __NR_openat, 2, 3);
   prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1);
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(ENOSYS));
+  /* ioctl TIOCSTI and TIOCLINUX -> EPERM (the kernel reads the request as 32 bits: so does this). */
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 4);
+  prog[n++] = (struct sock_filter)LD_ARG(1);
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 1, 0);
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 0, 1);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
+  prog[n++] = (struct sock_filter)LD_NR;
   /* socket(AF_UNIX, ...) -> EPERM; socketpair stays allowed (pipes between children). */
   prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3);
   prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
@@ -422,6 +455,7 @@ int main(int argc, char **argv) {
     perror("personae-seccomp: PR_SET_SECCOMP");
     return 70;
   }
+  if (foreground) take_terminal();
   execvp(argv[cmd], argv + cmd);
   fprintf(stderr, "personae-seccomp: cannot run %s: %s\n", argv[cmd], strerror(errno));
   return errno == ENOENT ? 127 : 126;

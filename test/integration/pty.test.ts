@@ -40,7 +40,7 @@ describe('terminals and Ctrl-C', () => {
     expect(code).toBe(0);
   });
 
-  it('Ctrl-C on a TTY stops the session: nothing survives', async () => {
+  it('Ctrl-C on a TTY interrupts the command, and the session ends with it: nothing survives', async () => {
     const marker = `7${Math.floor(Math.random() * 1e5)}`;
     const term = pty.spawn(process.execPath, [CLI, 'run', 'term', '--', 'bash', '-c', `sleep ${marker}1 & setsid sleep ${marker}2 & echo ready; sleep ${marker}3`], { cols: 80, rows: 24, cwd: h.workspace, env: env() });
     let out = '';

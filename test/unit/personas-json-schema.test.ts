@@ -17,7 +17,7 @@ describe('persona JSON Schema', () => {
     expect(schema.$id).toBe(PERSONA_SCHEMA_ID);
     expect(schema.title).toMatch(/persona/);
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(['version', 'name', 'display_name', 'owner', 'purpose', 'agent']);
+    expect(schema.required).toEqual(['version', 'name', 'owner', 'purpose', 'agent']);
     expect(schema.properties['filesystem']?.properties?.['write']?.description).toMatch(/Empty means nothing is writable/);
     for (const [key, prop] of Object.entries(schema.properties)) expect(prop.description, key).toBeTruthy();
   });

@@ -50,6 +50,13 @@ describe('persona form model', () => {
     expect(back).toEqual(data);
   });
 
+  it('a field the file leaves out stays out while the form shows its default', () => {
+    const data = { version: 1, name: 'n', owner: 'o', purpose: 'p', agent: 'shell' };
+    expect(formFromData(data).execution_mode).toBe('approve');
+    expect(dataFromForm(formFromData(data), data)).toEqual(data);
+    expect(dataFromForm({ ...formFromData(data), execution_mode: 'autonomous' }, data)).toEqual({ ...data, execution_mode: 'autonomous' });
+  });
+
   it('lists are one item per line; empty optional fields disappear', () => {
     const f = { ...formFromData({ name: 'x' }), network_allow: ' a.example.com \n\n b.example.com ', max_runtime: '', credentials: 'A=secret:a\nBROKEN' };
     const d = dataFromForm(f);
