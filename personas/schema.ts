@@ -39,10 +39,25 @@ export type AgentKind = z.infer<typeof AgentKindSchema>;
  * session (git hooks, editor tasks, agent settings). Read-only unless the
  * persona names them in `filesystem.allow_sensitive`.
  */
-export const SENSITIVE_PATHS = [
+export const WORKSPACE_TRAPS = [
   '.git/hooks', '.git/config', '.gitmodules', '.bashrc', '.bash_profile', '.profile', '.zshrc',
   '.vscode', '.idea', '.mcp.json', '.claude', '.envrc',
 ] as const;
+
+/**
+ * Files in the persona's own HOME (it persists between sessions) that a
+ * session could use to leave code or instructions for the next one: shell
+ * start-up files (Claude Code's Bash tool sources them), git, npm and ssh
+ * configuration, agents' plugins, commands and memory. Read-only unless the
+ * persona names them in `filesystem.allow_sensitive`.
+ */
+export const HOME_TRAPS = [
+  '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile', '.zlogin',
+  '.gitconfig', '.config/git', '.npmrc', '.yarnrc', '.envrc', '.mcp.json', '.ssh', '.config/fish', '.pythonrc',
+  '.claude/settings.json', '.claude/settings.local.json', '.claude/CLAUDE.md', '.claude/plugins', '.claude/commands', '.claude/agents',
+] as const;
+
+export const SENSITIVE_PATHS = [...new Set<string>([...WORKSPACE_TRAPS, ...HOME_TRAPS])] as [string, ...string[]];
 export const SensitivePathSchema = z.enum(SENSITIVE_PATHS);
 
 const DURATION_RE = /^(\d+)(ms|s|m|h|d)$/;
@@ -105,7 +120,7 @@ export const FilesystemSchema = described(
     read_deny: described(list(PathSchema), 'Paths hidden from the agent entirely (~ expands to the real home). Secrets like ~/.ssh belong here.'),
     allow_sensitive: described(
       list(SensitivePathSchema),
-      'Persistence traps inside writable paths (git hooks, editor and agent settings) this persona may write. Default: none.',
+      'Persistence traps this persona may write: in writable paths (git hooks, editor and agent settings) and in its own HOME (shell start-up files, git/npm/ssh configuration, agent plugins and memory). Default: none.',
     ),
   }),
   'Filesystem grants. Everything outside `write` is read-only; `read_deny` paths are hidden.',

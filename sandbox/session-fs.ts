@@ -10,6 +10,7 @@ import type { Persona } from '../personas/schema.js';
 import type { EmitEvent, EventInput } from './audit/event.js';
 import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
 import { sandboxedGitDiff } from './intercept/git-diff.js';
+import { homeCandidates, homeDiffs } from './intercept/home-diff.js';
 import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
 import { MountGuard } from './launch/mount-guard.js';
 import { INSIDE, type HostTools } from './launch/plan.js';
@@ -38,6 +39,8 @@ export interface SessionFilesystemOptions {
   readonly workspace: string;
   readonly userHome: string;
   readonly personaeHome: string;
+  /** The persona's own persistent HOME: its traps are held, its writes recorded, its changes diffed. */
+  readonly personaHome: string;
   /** The session's run directory (personae's own): the watcher's settle markers go there. */
   readonly runDir: string;
   readonly tools: HostTools;
@@ -56,16 +59,23 @@ export class SessionFilesystem {
   /** Files the session wrote or deleted (for the diffs at its end). */
   private readonly changed = new Set<string>();
   private released = false;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly o: SessionFilesystemOptions) {
     this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
-    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
+    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome, personaHome: o.personaHome }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
     this.prepared = prep;
-    // The watcher loads and scans while the rest of the session starts.
-    this.watching = watchWritable(prep.plan.writable, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
+    // The watcher loads and scans while the rest of the session starts: the writable grants and the persona's HOME.
+    const watched = prep.plan.writable.includes(o.personaHome) ? prep.plan.writable : [...prep.plan.writable, o.personaHome];
+    this.watching = watchWritable(watched, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
       guarded: prep.plan.guarded,
       onTrap: (p) => quarantinePath(p, this.quarantine),
       markerDir: o.runDir,
+      grantOf: (p) => {
+        if (p === o.personaHome || p.startsWith(`${o.personaHome}/`)) return { reason: "the persona's own HOME (kept between sessions)", area: 'home' };
+        const root = watched.filter((w) => p === w || p.startsWith(`${w}/`)).sort((a, b) => b.length - a.length)[0];
+        return { reason: `filesystem.write: ${root ?? p}`, area: root === o.workspace ? 'workspace' : 'granted' };
+      },
     });
     this.guard = new MountGuard({
       remount: o.tools.remount,
@@ -119,12 +129,21 @@ export class SessionFilesystem {
     await (await this.watching).settle();
   }
 
-  /** Diffs of the files this session changed, when the workspace is a git repository. */
+  /**
+   * Diffs of the files this session changed: in the workspace against git's
+   * HEAD (when it is a repository), in the persona's HOME against what the
+   * last session left there (home-diff.ts).
+   */
   async recordDiffs(): Promise<void> {
+    const home = this.o.personaHome;
+    const shadow = path.join(this.o.personaeHome, 'home-shadows', this.o.persona.name);
+    const inHome = homeCandidates(home, shadow, [...this.changed].filter((f) => f.startsWith(`${home}/`)), this.startedAt - 1000);
+    for (const d of homeDiffs(home, shadow, inHome)) this.o.emit({ kind: 'fs.diff', target: d.file, detail: { diff: d.diff, base: d.base, area: 'home' } });
     const ws = this.o.workspace;
-    if (this.changed.size === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
-    const diffs = await sandboxedGitDiff(this.o.tools, ws, [...this.changed], this.prepared.hidden);
-    for (const [file, diff] of diffs) this.o.emit({ kind: 'fs.diff', target: file, detail: { diff, base: 'HEAD' } });
+    const inWorkspace = [...this.changed].filter((f) => !f.startsWith(`${home}/`));
+    if (inWorkspace.length === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
+    const diffs = await sandboxedGitDiff(this.o.tools, ws, inWorkspace, this.prepared.hidden);
+    for (const [file, diff] of diffs) this.o.emit({ kind: 'fs.diff', target: file, detail: { diff, base: 'HEAD', area: 'workspace' } });
   }
 
   /** Removes placeholders and sweeps leftover persistence traps to quarantine (once), recording each one swept. */

@@ -199,6 +199,7 @@ export class Session {
       workspace: o.workspace,
       userHome: o.userHome,
       personaeHome: o.personaeHome,
+      personaHome: o.personaHome,
       runDir: dir,
       tools,
       emit: this.emit,

@@ -11,6 +11,18 @@ export const EVENT_KINDS = [
 export const EventKindSchema = z.enum(EVENT_KINDS);
 export type EventKind = z.infer<typeof EventKindSchema>;
 
+/**
+ * Records of the session's life and of outcomes: the only kinds that may
+ * carry no decision. Every other kind is an attempt (or a decision about
+ * one) and carries allow, deny or ask.
+ */
+export const OUTCOME_KINDS: ReadonlySet<string> = new Set(['session.start', 'session.end', 'session.ready', 'exec.exit', 'tool.result', 'fs.diff', 'stop', 'limit', 'error']);
+
+/** True when an event breaks the contract: an attempt without its decision. */
+export function missingDecision(e: { readonly kind: string; readonly decision?: string | null }): boolean {
+  return !OUTCOME_KINDS.has(e.kind) && (e.decision === null || e.decision === undefined);
+}
+
 export const DecisionSchema = z.enum(['allow', 'deny', 'ask']);
 export type Decision = z.infer<typeof DecisionSchema>;
 

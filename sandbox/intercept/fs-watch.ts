@@ -29,8 +29,12 @@ const MARKER = '.settle-';
  */
 export const FOLD_MS = 150;
 
-/** Directories skipped by default: dependency and object stores would flood the log. */
-export const WATCH_IGNORED = ['/node_modules/', '/.git/objects/'];
+/**
+ * Directories skipped: dependency and object stores, and the package
+ * managers' caches in a persona's HOME, would flood the log (what they hold
+ * runs only when a package is installed, which is itself recorded).
+ */
+export const WATCH_IGNORED = ['/node_modules/', '/.git/objects/', '/.cache/', '/.npm/_cacache/', '/.npm/_logs/', '/.npm/_npx/'];
 
 export interface WatchOptions {
   /** Paths no write may create (persistence traps): such a write is reported denied and handed to `onTrap`. */
@@ -38,6 +42,8 @@ export interface WatchOptions {
   readonly onTrap?: (path: string) => string | undefined;
   /** A directory of personae's own (the session's run directory), watched for settle's markers only. */
   readonly markerDir?: string;
+  /** The grant that let a write happen (the allowed events' reason), and the area it is in. */
+  readonly grantOf?: (path: string) => { readonly reason: string; readonly area: string };
 }
 
 export async function watchWritable(paths: readonly string[], emit: EmitEvent, onError: (err: Error) => void, opts: WatchOptions = {}): Promise<FsWatcher> {
@@ -76,7 +82,8 @@ export async function watchWritable(paths: readonly string[], emit: EmitEvent, o
         if (recorded.size >= 10_000) recorded.clear();
         recorded.set(p, last);
       }
-      emit({ kind, target: p, detail: { op, ...extra } });
+      const grant = opts.grantOf?.(p);
+      emit({ kind, target: p, decision: 'allow', reason: grant?.reason ?? 'filesystem.write', detail: { op, ...extra, ...(grant ? { area: grant.area } : {}) } });
       return;
     }
     const quarantined = opts.onTrap?.(trap);

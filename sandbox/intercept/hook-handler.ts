@@ -235,7 +235,7 @@ export class HookHandler {
         kind: 'bypass',
         tool,
         target,
-        decision: null,
+        decision: 'deny',
         reason: 'a tool ran with an input personae did not allow (rewritten by another hook after the decision)',
         detail: {},
       });

@@ -73,6 +73,8 @@ function sweep(p: string, dir: string): { path: string; quarantined: string | un
 export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, opts: { readonly runDir: string; readonly quarantine?: string }): PreparedFilesystem {
   const runRoot = path.join(personaeHome, 'run');
   recoverStaleRunDirs(runRoot, opts.runDir);
+  // The persona's own HOME holds traps below these (.claude/plugins, .config/git): they exist, so the traps can be held.
+  if (ctx.personaHome !== undefined) for (const d of ['.claude', '.config']) mkdirSync(path.join(ctx.personaHome, d), { recursive: true, mode: 0o700 });
   const plan = planFilesystem(persona, ctx, personaeHome, hostProbe);
   const made: Array<FilesystemPlan['placeholders'][number]> = [];
   for (const ph of plan.placeholders) {

@@ -2,7 +2,7 @@
 // which host paths become writable, which are hidden, which persistence traps
 // are pinned read-only. Path facts come from a probe so the logic stays pure.
 import path from 'node:path';
-import { SENSITIVE_PATHS, type Persona } from '../../personas/schema.js';
+import { HOME_TRAPS, WORKSPACE_TRAPS, type Persona } from '../../personas/schema.js';
 
 export interface PathProbe {
   /** 'file' | 'dir' | 'other' when the path exists (without following a final symlink: 'link'), else undefined. */
@@ -14,6 +14,8 @@ export interface PathProbe {
 export interface PathContext {
   readonly workspace: string;
   readonly userHome: string;
+  /** The persona's own persistent HOME: its persistence traps (HOME_TRAPS) are held like the workspace's. */
+  readonly personaHome?: string;
 }
 
 export interface FilesystemPlan {
@@ -84,7 +86,11 @@ function assertNoSymlink(p: string, probe: PathProbe, field: string): void {
   }
 }
 
-const FILE_TRAPS = new Set<string>(['.git/config', '.gitmodules', '.bashrc', '.bash_profile', '.profile', '.zshrc', '.mcp.json', '.envrc']);
+const FILE_TRAPS = new Set<string>([
+  '.git/config', '.gitmodules', '.bashrc', '.bash_profile', '.bash_login', '.bash_logout', '.profile', '.zshrc', '.zshenv', '.zprofile',
+  '.zlogin', '.mcp.json', '.envrc', '.gitconfig', '.npmrc', '.yarnrc', '.pythonrc', '.claude/settings.json', '.claude/settings.local.json',
+  '.claude/CLAUDE.md',
+]);
 
 /**
  * Git internals that act as a trap's twin: `.git/commondir` makes git read its
@@ -133,10 +139,12 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
   const guarded: string[] = [];
   const sweepAtEnd: string[] = [];
   const allowed = new Set<string>(persona.filesystem.allow_sensitive);
-  for (const root of writable) {
+  const trapRoots: Array<[string, readonly string[]]> = writable.map((w) => [w, WORKSPACE_TRAPS]);
+  if (ctx.personaHome !== undefined && !writable.includes(ctx.personaHome)) trapRoots.push([ctx.personaHome, HOME_TRAPS]);
+  for (const [root, traps] of trapRoots) {
     const kind = probe.kind(root);
     if (kind !== 'dir') continue;
-    for (const trap of SENSITIVE_PATHS) {
+    for (const trap of traps) {
       if (allowed.has(trap)) continue;
       for (const name of [trap, ...(TRAP_TWINS[trap] ?? [])]) {
         const p = path.join(root, name);
@@ -158,15 +166,16 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
   // Bind each existing directory between a writable root and a protected path onto itself.
   const anchors: string[] = [];
   const protectedPaths = [...hidden.map((x) => x.path), ...placeholders.map((x) => x.path), ...pinned, ...guarded, ...sweepAtEnd];
+  const anchorRoots = ctx.personaHome !== undefined ? [...writable, ctx.personaHome] : writable;
   for (const p of protectedPaths) {
-    const root = writable.filter((w) => p !== w && isInside(p, w)).sort((a, b) => b.length - a.length)[0];
+    const root = anchorRoots.filter((w) => p !== w && isInside(p, w)).sort((a, b) => b.length - a.length)[0];
     if (root === undefined) continue;
     const rel = path.relative(root, path.dirname(p));
     if (rel === '' || rel.startsWith('..')) continue;
     let dir = root;
     for (const part of rel.split(path.sep)) {
       dir = path.join(dir, part);
-      if (writable.includes(dir) || anchors.includes(dir)) continue;
+      if (anchorRoots.includes(dir) || anchors.includes(dir)) continue;
       if (probe.kind(dir) !== 'dir' || probe.realpath(dir) !== dir) break;
       anchors.push(dir);
     }
