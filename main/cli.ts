@@ -56,10 +56,22 @@ program
   .option('--decision <d>', 'only allow, deny or ask')
   .option('--since <time>', 'ISO time, date, or relative (10m, 2h, 1d, yesterday)')
   .option('--limit <n>', 'at most this many events', '1000')
-  .option('--format <f>', 'table or jsonl', 'table')
+  .option('--format <f>', 'table, jsonl or ocsf (OCSF 1.3 JSONL, for SIEMs)', 'table')
   .action(async (opts: Record<string, string | undefined>) => {
     const { auditCommand } = await import('./cli/audit.js');
     process.exitCode = await auditCommand(opts);
+  });
+
+program
+  .command('export')
+  .description('ship the audit log over OTLP (logs and traces) to OTEL_EXPORTER_OTLP_ENDPOINT, from a durable cursor')
+  .option('--follow', 'keep shipping new events until stopped')
+  .option('--status', 'say how far behind the export is, and why')
+  .option('--json', 'with --status: print JSON')
+  .option('--batch <n>', 'events per request (default 1000)')
+  .action(async (opts: { follow?: boolean; status?: boolean; json?: boolean; batch?: string }) => {
+    const { exportCommand } = await import('./cli/export.js');
+    process.exitCode = await exportCommand(opts);
   });
 
 program

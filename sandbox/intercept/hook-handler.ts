@@ -166,7 +166,7 @@ export class HookHandler {
       const a = await answer;
       decision = a.decision;
       reason = a.timedOut ? `no answer within limits.approval_timeout (${this.ctx.persona.limits.approval_timeout})` : `${a.decision === 'allow' ? 'approved' : 'denied'} by ${a.by}`;
-      this.ctx.emit({ kind: 'approval', tool, target, decision, reason, detail: { approval: id, asked_because: d.reason } });
+      this.ctx.emit({ kind: 'approval', tool, target, decision, reason, detail: { approval: id, asked_because: d.reason, tool_use_id: p.tool_use_id ?? null } });
     }
     const key = DriftTracker.key(tool, input);
     if (decision === 'deny') {
