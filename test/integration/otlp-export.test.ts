@@ -129,6 +129,11 @@ for (const as of testUsers()) {
       // The tool call's log records sit under its span.
       const okSpan = tools.find((s) => s.attributes['gen_ai.tool.call.id'] === 'tu-ok-1');
       expect(logs.filter((l) => l.spanId === okSpan?.spanId).map((l) => l.attributes['personae.kind'])).toEqual(['tool.call', 'tool.result']);
+      // The same events as OCSF, for SIEMs.
+      const ocsf = (await cli(h, ['audit', '--format', 'ocsf', '--limit', '100000'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      expect(ocsf.map((o) => o.metadata.uid)).toEqual(events.map((e) => e.id));
+      expect(new Set(ocsf.map((o) => o.class_uid))).toEqual(new Set([1007, 1001, 6003]));
+      for (const o of ocsf) expect([o.actor.user.name, o.actor.invoked_by, o.actor.session.uid]).toEqual(['night-builder', 'alice', session]);
       // Nothing new: a second export ships nothing again.
       const again = await cli(h, ['export'], { env: otel(rx) });
       expect(again.code).toBe(0);
