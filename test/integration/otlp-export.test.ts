@@ -12,6 +12,12 @@ import { audit, CLI, cli, makeHome, testUsers, type Home } from './harness.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedLog } from './otlp-receiver.js';
 
 const HOOK = '/run/personae/hooks/personae-hook';
+
+interface OcsfRecord {
+  metadata: { uid: string };
+  class_uid: number;
+  actor: { user: { name: string }; invoked_by: string; session: { uid: string } };
+}
 const hookCall = (event: string, payload: unknown): string =>
   `printf '%s' '${JSON.stringify(payload).replace(/'/g, `'\\''`)}' | ${HOOK} ${event} >/dev/null 2>&1`;
 
@@ -130,7 +136,7 @@ for (const as of testUsers()) {
       const okSpan = tools.find((s) => s.attributes['gen_ai.tool.call.id'] === 'tu-ok-1');
       expect(logs.filter((l) => l.spanId === okSpan?.spanId).map((l) => l.attributes['personae.kind'])).toEqual(['tool.call', 'tool.result']);
       // The same events as OCSF, for SIEMs.
-      const ocsf = (await cli(h, ['audit', '--format', 'ocsf', '--limit', '100000'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      const ocsf = (await cli(h, ['audit', '--format', 'ocsf', '--limit', '100000'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as OcsfRecord);
       expect(ocsf.map((o) => o.metadata.uid)).toEqual(events.map((e) => e.id));
       expect(new Set(ocsf.map((o) => o.class_uid))).toEqual(new Set([1007, 1001, 6003]));
       for (const o of ocsf) expect([o.actor.user.name, o.actor.invoked_by, o.actor.session.uid]).toEqual(['night-builder', 'alice', session]);
@@ -209,16 +215,17 @@ describe('OTLP export delivery', () => {
       g.writePersona({ name: 'busy', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
       expect((await cli(g, ['run', 'busy', '--', 'sh', '-c', 'for i in $(seq 1 60); do echo $i > f$i.txt; done'])).code).toBe(0);
       const events = await audit(g);
-      let first: Follower | undefined;
+      const exporter: { first?: Follower } = {};
       let logRequests = 0;
       // The third log request is held unanswered and the exporter SIGKILLed while it waits:
       // sent, never acknowledged, so it must come again (and only it).
       rx.verdict = (q) => {
         if (!q.path.startsWith('/v1/logs') || ++logRequests !== 3) return { status: 200 };
-        first?.child.kill('SIGKILL');
+        exporter.first?.child.kill('SIGKILL');
         return 'hold';
       };
-      first = follow(g, otel(rx), ['--batch', '10']);
+      const first = follow(g, otel(rx), ['--batch', '10']);
+      exporter.first = first;
       running.push(first);
       expect(await first.exited).toBe(null);
       expect(rx.refused.length).toBe(1);

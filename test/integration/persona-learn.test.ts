@@ -152,3 +152,30 @@ describe('persona install DIR, persona diff', () => {
     expect((await cli(h, ['persona', 'list'])).stderr + (await cli(h, ['persona', 'list'])).stdout).not.toContain('good');
   });
 });
+
+describe('the session page offers the same suggestion (control API)', () => {
+  it('GET /api/sessions/:id/suggested-persona: the persona file, its changes and what was left out', async () => {
+    const { raw, startApi } = await import('./api-harness.js');
+    const env = await startApi();
+    const server = await testServer('body-x');
+    try {
+      env.h.writePersona({ name: 'learner', agent: 'shell', execution_mode: 'observe', filesystem: { write: ['{workspace}'] } });
+      const r = await cli(env.h, ['run', 'learner', '--', 'sh', '-c', 'echo x > top.txt; curl -fsS -m 5 http://x.test/; echo hi > /tmp/scratch'], {
+        env: { PERSONAE_HOSTS: `x.test=127.0.0.1:${server.port}` },
+      });
+      const id = sessionOf(r.stderr);
+      const res = await raw(env.b, `/api/sessions/${id}/suggested-persona`);
+      expect(res.status).toBe(200);
+      const body = res.json<{ yaml: string; changes: Array<{ field: string; kind: string; after?: string }>; current_path: string | null; sessions: string[] }>();
+      expect(body.sessions).toEqual([id]);
+      expect(body.yaml).toContain('- x.test:80 # 1 connection in 1 of 1 session, denied when recorded');
+      expect(body.current_path).toMatch(/learner\.yaml$/);
+      expect(body.changes).toContainEqual({ field: 'network.allow', kind: 'added', after: 'x.test:80' });
+      expect(body.changes).toContainEqual({ field: 'execution_mode', kind: 'changed', before: 'observe', after: 'approve' });
+      expect((await raw(env.b, '/api/sessions/nope/suggested-persona')).status).toBe(404);
+    } finally {
+      await server.close();
+      await env.close();
+    }
+  });
+});
