@@ -302,3 +302,45 @@ describe('OTLP export: bad input is one clear line, sessions unaffected', () => 
     expect(r.stderr).not.toContain('OTEL');
   });
 });
+
+describe('personae serve exports when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => {
+  function serve(h: Home, env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PERSONAE_HOME: h.home, HOME: h.dir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    return { child, out: () => out, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
+  }
+
+  it('ships the sessions of the machine; a bad configuration is one line and the backend runs on', async () => {
+    const h = makeHome();
+    const rx = await startOtlpReceiver();
+    try {
+      h.writePersona({ name: 'busy', agent: 'shell', execution_mode: 'autonomous' });
+      const s = serve(h, otel(rx));
+      await waitFor('the backend', () => s.out().includes('/auth?code='));
+      const r = await cli(h, ['run', 'busy', '--', 'true']);
+      const session = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      await waitFor('the session in the receiver', () => rx.spans().some((sp) => sp.attributes['gen_ai.agent.id'] === session));
+      expect(rx.logs().filter((l) => l.attributes['personae.session'] === session).length).toBe((await audit(h, ['--session', session])).length);
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+
+      const bad = serve(h, { OTEL_EXPORTER_OTLP_ENDPOINT: rx.url, OTEL_EXPORTER_OTLP_HEADERS: 'nope' });
+      await waitFor('the backend', () => bad.out().includes('/auth?code='));
+      await waitFor('the export line', () => bad.out().includes('not exporting'));
+      expect(bad.out().split('\n').filter((l) => l.includes('OTEL_EXPORTER_OTLP_HEADERS'))).toEqual([
+        'personae serve: export: OTEL_EXPORTER_OTLP_HEADERS: entry 1 ("nope") is not key=value; not exporting (sessions are unaffected)',
+      ]);
+      expect((await cli(h, ['run', 'busy', '--', 'true'])).code).toBe(0);
+      bad.child.kill('SIGTERM');
+      expect(await bad.exited).toBe(0);
+    } finally {
+      await rx.close();
+      h.cleanup();
+    }
+  });
+});
