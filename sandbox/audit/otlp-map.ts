@@ -68,8 +68,25 @@ function hexHash(text: string, chars: number): string {
   return /^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex;
 }
 
+const memo = new Map<string, string>();
+
+/** `make(key)`, remembered (ids are asked for once per event, but there are few sessions). */
+function remembered(key: string, make: () => string): string {
+  let v = memo.get(key);
+  if (v === undefined) {
+    if (memo.size >= 10_000) memo.clear();
+    v = make();
+    memo.set(key, v);
+  }
+  return v;
+}
+
 /** The session's trace id: its UUID as 32 hex digits (a hash for ids that are not UUIDs). */
 export function traceIdOf(session: string): string {
+  return remembered(`t:${session}`, () => makeTraceId(session));
+}
+
+function makeTraceId(session: string): string {
   if (UUID_RE.test(session)) {
     const hex = session.replace(/-/g, '').toLowerCase();
     if (!/^0+$/.test(hex)) return hex;
@@ -78,7 +95,7 @@ export function traceIdOf(session: string): string {
 }
 
 export function rootSpanIdOf(session: string): string {
-  return hexHash(`personae:root:${session}`, 16);
+  return remembered(`r:${session}`, () => hexHash(`personae:root:${session}`, 16));
 }
 
 export function toolSpanIdOf(session: string, key: string): string {
@@ -111,8 +128,20 @@ function severityOf(e: AuditEvent): { n: number; text: string } {
   return { n: INFO, text: 'INFO' };
 }
 
-/** Attributes every record of a session carries: who acted, as whom, for whom. */
+const agentMemo = new Map<string, { key: string; attrs: Attributes }>();
+
+/** Attributes every record of a session carries: who acted, as whom, for whom (built once per session). */
 function agentAttributes(e: AuditEvent, facts: SessionFacts): Attributes {
+  const key = `${e.persona}\n${e.on_behalf_of}\n${e.agent.kind}\n${e.agent.version ?? ''}\n${facts.owner ?? ''}`;
+  const hit = agentMemo.get(e.session);
+  if (hit !== undefined && hit.key === key) return hit.attrs;
+  if (agentMemo.size >= 10_000) agentMemo.clear();
+  const attrs = makeAgentAttributes(e, facts);
+  agentMemo.set(e.session, { key, attrs });
+  return attrs;
+}
+
+function makeAgentAttributes(e: AuditEvent, facts: SessionFacts): Attributes {
   const a: Attributes = {
     'gen_ai.agent.name': e.persona,
     'gen_ai.agent.id': e.session,
@@ -129,10 +158,6 @@ function agentAttributes(e: AuditEvent, facts: SessionFacts): Attributes {
   return a;
 }
 
-function oneLine(text: string, max = 300): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-}
 
 /** One event as one log record. */
 export function eventToLog(e: AuditEvent, facts: SessionFacts): LogData {
@@ -156,7 +181,8 @@ export function eventToLog(e: AuditEvent, facts: SessionFacts): LogData {
   if (typeof wouldBe === 'string') attributes['personae.would_be'] = wouldBe;
   const id = toolUseId(e);
   if (id !== null) attributes['gen_ai.tool.call.id'] = id;
-  const summary = [e.kind, e.decision, e.tool, e.target].filter((x): x is string => typeof x === 'string' && x !== '').join(' ');
+  let summary = e.kind;
+  for (const part of [e.decision, e.tool, e.target]) if (part !== null && part !== '') summary += ` ${part}`;
   return {
     timeMs: timeMs(e.ts),
     traceId: traceIdOf(e.session),
@@ -164,7 +190,7 @@ export function eventToLog(e: AuditEvent, facts: SessionFacts): LogData {
     severityNumber: sev.n,
     severityText: sev.text,
     eventName: `personae.${e.kind}`,
-    body: oneLine(summary),
+    body: summary.length > 300 ? `${summary.slice(0, 299)}…` : summary,
     attributes,
   };
 }

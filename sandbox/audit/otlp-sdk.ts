@@ -112,7 +112,9 @@ const EXPORTERS = {
 } as const;
 
 function exporterFor(cfg: SignalConfig): SdkExporter<unknown> {
-  const options = { url: cfg.url, headers: { ...cfg.headers }, timeoutMillis: cfg.timeoutMs, concurrencyLimit: 1 };
+  // One batch is in flight at a time; the SDK frees its slot only after calling back, so a
+  // limit of 1 would refuse the next batch sent from that callback ("Concurrent export limit reached").
+  const options = { url: cfg.url, headers: { ...cfg.headers }, timeoutMillis: cfg.timeoutMs, concurrencyLimit: 2 };
   const mod = EXPORTERS[cfg.signal][cfg.protocol]();
   const Exporter = cfg.signal === 'logs' ? mod.OTLPLogExporter : mod.OTLPTraceExporter;
   if (Exporter === undefined) throw new Error(`the OpenTelemetry ${cfg.signal} exporter for ${cfg.protocol} is missing`);
