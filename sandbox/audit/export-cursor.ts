@@ -6,7 +6,8 @@
 // same statement that checks it still holds the lease: a second exporter
 // (serve and a standalone `personae export --follow`) waits instead of
 // shipping the same events again; a holder that died (SIGKILL) is taken over
-// at once on the same host, anywhere else once its lease ran out.
+// at once on the same host (a live one never is), one on another host once its
+// lease ran out.
 import type { Database } from 'better-sqlite3';
 import { hostname } from 'node:os';
 import type { AuditEvent } from './event.js';
@@ -114,7 +115,10 @@ export function exportCursors(db: Database): ExportCursors {
   const acquireTx = db.transaction((name: string, holder: string, ttlMs: number, now: number): boolean => {
     insertStmt.run(name);
     const row = getStmt.get(name) as CursorRow;
-    const free = row.holder === null || row.holder === holder || (row.held_until ?? 0) < now || holderAlive(row.holder) === false;
+    // A live holder on this host keeps its lease however long a send takes; one on another host
+    // (a database on a shared disk) until its lease runs out.
+    const alive = row.holder === null ? false : holderAlive(row.holder);
+    const free = row.holder === null || row.holder === holder || alive === false || (alive === null && (row.held_until ?? 0) < now);
     if (!free) return false;
     takeStmt.run(holder, now + ttlMs, name);
     return true;

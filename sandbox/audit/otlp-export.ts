@@ -136,7 +136,8 @@ interface Pipe {
 async function runSignal(o: ExportOptions, pipe: Pipe, cursors: ExportCursors): Promise<SignalSummary> {
   const name = CURSOR_NAMES[pipe.signal];
   const holder = holderId();
-  const leaseMs = o.leaseMs ?? 15_000;
+  // Longer than one send can take (the SDK retries within its timeout), so a lease never runs out mid-send.
+  const leaseMs = o.leaseMs ?? Math.max(15_000, pipe.cfg.timeoutMs * 2 + 5000);
   const pollMs = o.pollMs ?? 200;
   const batchSize = Math.max(1, o.batchSize ?? 1000);
   const maxBackoff = o.maxBackoffMs ?? 30_000;
