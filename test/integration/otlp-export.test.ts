@@ -182,7 +182,8 @@ describe('OTLP export delivery', () => {
       running.push(f);
       const runs = await Promise.all([0, 1].map(() => cli(h, ['run', 'busy', '--', 'sh', '-c', 'for i in $(seq 1 40); do echo $i > f$i.txt; done'])));
       expect(runs.map((r) => r.code)).toEqual([0, 0]);
-      await waitFor('a refused attempt', () => f.stderr.includes('connection refused'));
+      // Each signal gives up on its first batch (after the SDK's own retries) and says so.
+      await waitFor('a refused attempt of each signal', () => /export logs: .*connection refused/.test(f.stderr) && /export traces: .*connection refused/.test(f.stderr));
       const st = await cli(h, ['export', '--status']);
       expect(st.stdout).toMatch(/logs\s+\d+ event\(s\) behind/);
       expect(st.stdout).toContain('connection refused');
