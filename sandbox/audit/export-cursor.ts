@@ -17,6 +17,16 @@ import type { EventRow } from './query.js';
 export interface SequencedEvent {
   readonly seq: number;
   readonly event: AuditEvent;
+  /** The detail as stored (JSON), so it need not be serialized again. */
+  readonly detailJson: string;
+}
+
+export interface EventWindow {
+  readonly events: SequencedEvent[];
+  /** Where the cursor may move once `events` are shipped: past every event this window skipped. */
+  readonly upTo: number;
+  /** Events between the cursor and `upTo` (shipped or skipped). */
+  readonly count: number;
 }
 
 export interface CursorState {
@@ -88,6 +98,13 @@ export interface ExportCursors {
   release(name: string, holder: string): void;
   /** Up to `limit` events after `seq`, in commit order. */
   after(seq: number, limit: number): SequencedEvent[];
+  /**
+   * Up to `limit` events of `kinds` after `seq`, in commit order, and how far
+   * the cursor may then move: to the last of them when the window is full,
+   * else to the head read before the query (an event committed later has a
+   * higher seq, so none is skipped).
+   */
+  window(seq: number, limit: number, kinds: readonly string[]): EventWindow;
   lag(name: string): CursorLag;
   /** The highest seq committed so far (0 for an empty log). */
   head(): number;
@@ -103,6 +120,18 @@ export function exportCursors(db: Database): ExportCursors {
   const failStmt = db.prepare('UPDATE export_cursors SET last_error = ?, last_error_at = ? WHERE name = ? AND holder = ?');
   const releaseStmt = db.prepare('UPDATE export_cursors SET holder = NULL, held_until = NULL WHERE name = ? AND holder = ?');
   const afterStmt = db.prepare(`SELECT seq, ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`);
+  const kindStmts = new Map<string, ReturnType<Database['prepare']>>();
+  const kindStmt = (kinds: readonly string[]): ReturnType<Database['prepare']> => {
+    const key = kinds.join(',');
+    let st = kindStmts.get(key);
+    if (st === undefined) {
+      st = db.prepare(`SELECT seq, ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND kind IN (${kinds.map(() => '?').join(', ')}) ORDER BY seq LIMIT ?`);
+      kindStmts.set(key, st);
+    }
+    return st;
+  };
+  const countStmt = db.prepare('SELECT count(*) AS n FROM events WHERE seq > ? AND seq <= ?');
+  const toSequenced = (row: EventRow & { seq: number }): SequencedEvent => ({ seq: row.seq, event: rowToEvent(row), detailJson: row.detail });
   const behindStmt = db.prepare('SELECT count(*) AS n, min(seq) AS first FROM events WHERE seq > ?');
   const tsStmt = db.prepare('SELECT ts FROM events WHERE seq = ?');
   const headStmt = db.prepare('SELECT coalesce(max(seq), 0) AS head FROM events');
@@ -135,8 +164,13 @@ export function exportCursors(db: Database): ExportCursors {
     release: (name, holder) => {
       releaseStmt.run(name, holder);
     },
-    after: (seq, limit) =>
-      (afterStmt.all(seq, limit) as Array<EventRow & { seq: number }>).map((row) => ({ seq: row.seq, event: rowToEvent(row) })),
+    after: (seq, limit) => (afterStmt.all(seq, limit) as Array<EventRow & { seq: number }>).map(toSequenced),
+    window: (seq, limit, kinds) => {
+      const head = (headStmt.get() as { head: number }).head;
+      const events = (kindStmt(kinds).all([seq, head, ...kinds, limit]) as Array<EventRow & { seq: number }>).map(toSequenced);
+      const upTo = events.length === limit ? (events[events.length - 1] as SequencedEvent).seq : head;
+      return { events, upTo, count: upTo > seq ? (countStmt.get(seq, upTo) as { n: number }).n : 0 };
+    },
     lag: (name) => {
       const cursor = get(name) ?? toState({
         name, seq: 0, exported: 0, holder: null, held_until: null, last_ok_at: null, last_error: null, last_error_at: null,

@@ -130,8 +130,20 @@ export function storeContext(db: Database, ownerOf: (persona: string) => string 
 interface Pipe {
   readonly signal: OtlpSignal;
   readonly cfg: SignalConfig;
+  /** Only these kinds can map to anything (the others are skipped in SQL); undefined: every event. */
+  readonly kinds?: readonly string[];
   readonly map: (batch: readonly SequencedEvent[]) => (LogData | SpanData)[];
 }
+
+interface Prepared {
+  readonly at: number;
+  readonly upTo: number;
+  readonly moved: number;
+  readonly items: (LogData | SpanData)[];
+}
+
+/** The kinds that can complete a span (otlp-map.ts eventToSpans; tool.call also feeds the call cache). */
+const SPAN_KINDS = ['session.end', 'tool.call', 'tool.result', 'approval'] as const;
 
 async function runSignal(o: ExportOptions, pipe: Pipe, cursors: ExportCursors): Promise<SignalSummary> {
   const name = CURSOR_NAMES[pipe.signal];
@@ -165,10 +177,20 @@ async function runSignal(o: ExportOptions, pipe: Pipe, cursors: ExportCursors): 
   let error: string | null = null;
   try {
     sender = await (o.createSender ?? (async (cfg, info) => (await import('./otlp-sdk.js')).createSignalSender(cfg, info)))(pipe.cfg, o.resource);
+    // The next batch is read and mapped while the current one is on the wire.
+    const prepare = (at: number): Prepared => {
+      const win = pipe.kinds === undefined ? undefined : cursors.window(at, batchSize, pipe.kinds);
+      const batch = win?.events ?? cursors.after(at, batchSize);
+      const upTo = win?.upTo ?? batch[batch.length - 1]?.seq ?? at;
+      return { at, upTo, moved: win?.count ?? batch.length, items: upTo > at ? pipe.map(batch) : [] };
+    };
+    let ahead: Prepared | undefined;
     while (!aborted()) {
       const at = cursors.get(name)?.seq ?? 0;
-      const batch = cursors.after(at, batchSize);
-      if (batch.length === 0) {
+      const current = ahead?.at === at ? ahead : prepare(at);
+      ahead = undefined;
+      const { upTo, moved, items } = current;
+      if (upTo <= at) {
         report({ kind: 'caught-up' });
         if (!o.follow) break;
         if (leaseUntil - Date.now() < leaseMs / 2) {
@@ -178,10 +200,14 @@ async function runSignal(o: ExportOptions, pipe: Pipe, cursors: ExportCursors): 
         await sleep(pollMs, o.abort);
         continue;
       }
-      const items = pipe.map(batch);
       try {
-        if (items.length > 0) await sender.send(items);
+        if (items.length > 0) {
+          const sending = sender.send(items);
+          ahead = prepare(upTo);
+          await sending;
+        }
       } catch (err) {
+        ahead = undefined;
         failures++;
         const message = describeExportError(err, pipe.cfg.url);
         cursors.failed(name, holder, message);
@@ -192,14 +218,13 @@ async function runSignal(o: ExportOptions, pipe: Pipe, cursors: ExportCursors): 
         await sleep(retryInMs, o.abort);
         continue;
       }
-      const last = batch[batch.length - 1] as SequencedEvent;
-      if (!cursors.commit(name, holder, last.seq, batch.length, leaseMs)) {
+      if (!cursors.commit(name, holder, upTo, moved, leaseMs)) {
         report({ kind: 'lost-lease' });
         error = 'another exporter took over this cursor';
         break;
       }
       leaseUntil = Date.now() + leaseMs;
-      events += batch.length;
+      events += moved;
       records += items.length;
       if (failures > 0 || state !== 'shipping') report({ kind: 'shipping', behind: cursors.lag(name).behind });
       failures = 0;
@@ -217,12 +242,13 @@ export async function runExport(o: ExportOptions): Promise<SignalSummary[]> {
   const ctx = storeContext(o.db, o.ownerOf);
   const pipes: Pipe[] = [];
   if (o.config.logs !== null) {
-    pipes.push({ signal: 'logs', cfg: o.config.logs, map: (batch) => batch.map(({ event }) => eventToLog(event, ctx.session(event.session))) });
+    pipes.push({ signal: 'logs', cfg: o.config.logs, map: (batch) => batch.map(({ event, detailJson }) => eventToLog(event, ctx.session(event.session), detailJson)) });
   }
   if (o.config.traces !== null) {
     pipes.push({
       signal: 'traces',
       cfg: o.config.traces,
+      kinds: SPAN_KINDS,
       map: (batch) => batch.flatMap(({ event }) => {
         ctx.noteCall(event);
         return eventToSpans(event, ctx);

@@ -159,8 +159,8 @@ function makeAgentAttributes(e: AuditEvent, facts: SessionFacts): Attributes {
 }
 
 
-/** One event as one log record. */
-export function eventToLog(e: AuditEvent, facts: SessionFacts): LogData {
+/** One event as one log record; `detailJson` is the detail as stored, when the caller has it. */
+export function eventToLog(e: AuditEvent, facts: SessionFacts, detailJson?: string): LogData {
   const sev = severityOf(e);
   const key = toolSpanKey(e);
   const attributes: Attributes = {
@@ -168,7 +168,7 @@ export function eventToLog(e: AuditEvent, facts: SessionFacts): LogData {
     'event.name': `personae.${e.kind}`,
     'personae.event.id': e.id,
     'personae.kind': e.kind,
-    'personae.detail': JSON.stringify(e.detail),
+    'personae.detail': detailJson ?? JSON.stringify(e.detail),
   };
   if (e.tool !== null) {
     attributes['personae.tool'] = e.tool;

@@ -34,6 +34,20 @@ describe('export cursors', () => {
     expect(c.get('otlp.logs')?.holder).toBe(null);
   });
 
+  it('a window of some kinds moves the cursor past the events it skipped, never past one committed later', () => {
+    for (const kind of ['exec', 'session.end', 'exec', 'exec', 'tool.call', 'exec'] as const) store.append(labels, { kind });
+    store.flush();
+    const c = exportCursors(db);
+    const full = c.window(0, 1, ['session.end', 'tool.call']);
+    expect(full.events.map((e) => e.event.kind)).toEqual(['session.end']);
+    expect([full.upTo, full.count]).toEqual([full.events[0]?.seq, 2]);
+    const rest = c.window(full.upTo, 10, ['session.end', 'tool.call']);
+    expect(rest.events.map((e) => e.event.kind)).toEqual(['tool.call']);
+    expect([rest.upTo, rest.count]).toEqual([c.head(), 4]);
+    expect(c.window(rest.upTo, 10, ['session.end'])).toEqual({ events: [], upTo: c.head(), count: 0 });
+    expect(rest.events[0]?.detailJson).toBe('{}');
+  });
+
   it('a live holder keeps its lease, even expired; a dead one is taken over at once; another host\'s once it expired', () => {
     const c = exportCursors(db);
     const live = holderId();
