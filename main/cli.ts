@@ -56,10 +56,22 @@ program
   .option('--decision <d>', 'only allow, deny or ask')
   .option('--since <time>', 'ISO time, date, or relative (10m, 2h, 1d, yesterday)')
   .option('--limit <n>', 'at most this many events', '1000')
-  .option('--format <f>', 'table or jsonl', 'table')
+  .option('--format <f>', 'table, jsonl or ocsf (OCSF 1.3 JSONL, for SIEMs)', 'table')
   .action(async (opts: Record<string, string | undefined>) => {
     const { auditCommand } = await import('./cli/audit.js');
     process.exitCode = await auditCommand(opts);
+  });
+
+program
+  .command('export')
+  .description('ship the audit log over OTLP (logs and traces) to OTEL_EXPORTER_OTLP_ENDPOINT, from a durable cursor')
+  .option('--follow', 'keep shipping new events until stopped')
+  .option('--status', 'say how far behind the export is, and why')
+  .option('--json', 'with --status: print JSON')
+  .option('--batch <n>', 'events per request (default 1000)')
+  .action(async (opts: { follow?: boolean; status?: boolean; json?: boolean; batch?: string }) => {
+    const { exportCommand } = await import('./cli/export.js');
+    process.exitCode = await exportCommand(opts);
   });
 
 program
@@ -106,7 +118,7 @@ secret
     process.exitCode = secretRm(name);
   });
 
-const persona = program.command('persona').description('list, check, install, suspend and resume personas');
+const persona = program.command('persona').description('list, check, install, learn, compare, suspend and resume personas');
 persona
   .command('list')
   .description('list personas')
@@ -124,12 +136,32 @@ persona
   });
 persona
   .command('install')
-  .argument('<file-or-preset>')
-  .description('copy a persona file (or a preset: reviewer, builder, overnight, shell) into $PERSONAE_HOME/personas')
-  .option('--force', 'overwrite an existing persona')
-  .action(async (file: string, opts: { force?: boolean }) => {
-    const { personaInstall } = await import('./cli/personas.js');
-    process.exitCode = personaInstall(file, opts);
+  .argument('<dir-file-or-preset>')
+  .description('install persona files (a folder of them, one file, or a preset: reviewer, builder, overnight, shell) into $PERSONAE_HOME/personas, after saying what each grants; refuses files holding secrets')
+  .option('--force', 'replace existing personas (the changes are listed)')
+  .option('--dry-run', 'only say what each grants and what would change')
+  .action(async (target: string, opts: { force?: boolean; dryRun?: boolean }) => {
+    const { personaInstall } = await import('./cli/persona-share.js');
+    process.exitCode = personaInstall(target, opts);
+  });
+persona
+  .command('suggest')
+  .argument('<session...>', 'recorded sessions (ids or unique prefixes)')
+  .description('print the narrowest persona file that would have let these sessions do what they did, and what it left out on purpose')
+  .option('--name <name>', 'name of the suggested persona (default: the one the sessions ran as)')
+  .option('--min-sessions <n>', 'leave out destinations reached in fewer sessions (default 2 with several sessions, else 1)')
+  .action(async (sessions: string[], opts: { name?: string; minSessions?: string }) => {
+    const { personaSuggest } = await import('./cli/persona-share.js');
+    process.exitCode = await personaSuggest(sessions, opts);
+  });
+persona
+  .command('diff')
+  .argument('<name>', 'an installed persona')
+  .argument('<file>', 'a persona file')
+  .description('show what FILE would change in the installed persona NAME, grant by grant')
+  .action(async (name: string, file: string) => {
+    const { personaDiff } = await import('./cli/persona-share.js');
+    process.exitCode = personaDiff(name, file);
   });
 persona
   .command('suspend')

@@ -203,8 +203,8 @@ export const PersonaFieldsSchema = z.strictObject({
     purpose: described(z.string().check(z.minLength(1), z.maxLength(2000)), 'What this persona is for, in a sentence.'),
     agent: AgentKindSchema,
     execution_mode: described(
-      z._default(z.enum(['autonomous', 'approve']), 'approve'),
-      'autonomous: calls no rule covers are allowed; approve: they wait for a human.',
+      z._default(z.enum(['autonomous', 'approve', 'observe']), 'approve'),
+      'autonomous: calls no rule covers are allowed; approve: they wait for a human; observe: what approve would ask about runs and is recorded as a would-be decision (deny rules still deny; the sandbox stays on). For learning a persona: see personae persona suggest.',
     ),
     expires: described(z.optional(DateSchema), 'After this date the persona refuses to run.'),
     filesystem: z._default(FilesystemSchema, { write: [], read_deny: [], allow_sensitive: [] }),

@@ -324,7 +324,7 @@ export class Session {
     this.emit({
       kind: 'session.start',
       target: o.command.join(' '),
-      detail: { workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network },
+      detail: { workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network, owner: o.persona.owner },
     });
     store.upsertSession({
       id: this.id,

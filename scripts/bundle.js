@@ -6,7 +6,9 @@
 // the cache; V8 rejects a cache that does not match (another Node, other
 // flags) and then simply compiles. better-sqlite3's JavaScript is bundled too
 // (its addon is loaded by path, see sandbox/audit/store.ts); node-pty stays
-// external.
+// external, and so does the OpenTelemetry SDK: only `personae export` (and the
+// exporter `serve` starts) loads it, from node_modules, so it adds nothing to
+// the bundle every `personae run` parses.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['node-pty', 'esbuild'],
+  external: ['node-pty', 'esbuild', '@opentelemetry/*'],
   // Modules find the package folder from their own URL; in the bundle that is the bundle's.
   define: { 'import.meta.url': '__personae_url' },
   banner: { js: "var __personae_url = require('node:url').pathToFileURL(__filename).href;" },

@@ -336,6 +336,24 @@ export type Review = z.infer<typeof ReviewSchema>;
 
 // ---- health and login -------------------------------------------------------
 
+// ---- learned personas -------------------------------------------------------
+
+/** GET /api/sessions/:id/suggested-persona: the narrowest persona for this session, and what it changes. */
+export const SuggestedPersonaSchema = z.strictObject({
+  name: z.string(),
+  yaml: z.string().describe('A persona file with comments, valid against the schema'),
+  current_path: z.string().nullable().describe('The installed persona the session ran as, if any'),
+  changes: z.array(z.strictObject({
+    field: z.string(),
+    kind: z.enum(['added', 'removed', 'changed']),
+    before: z.string().optional(),
+    after: z.string().optional(),
+  })),
+  left_out: z.array(z.strictObject({ what: z.string(), why: z.string() })),
+  sessions: z.array(z.string()),
+});
+export type SuggestedPersona = z.infer<typeof SuggestedPersonaSchema>;
+
 export const HealthSchema = z.strictObject({ ok: z.literal(true), version: z.string(), pid: z.number(), started_at: z.string() });
 export const LoginLinkSchema = z.strictObject({ url: z.string() });
 
@@ -397,6 +415,7 @@ export const routes = {
   session: (id: string) => `/api/sessions/${encodeURIComponent(id)}`,
   sessionStop: (id: string) => `/api/sessions/${encodeURIComponent(id)}/stop`,
   sessionTerminal: (id: string) => `/api/sessions/${encodeURIComponent(id)}/terminal`,
+  sessionSuggestedPersona: (id: string) => `/api/sessions/${encodeURIComponent(id)}/suggested-persona`,
   stopAll: '/api/sessions/stop-all',
   events: '/api/events',
   approvals: '/api/approvals',

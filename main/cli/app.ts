@@ -68,12 +68,15 @@ export async function serveCommand(opts: { port: string }): Promise<number> {
   }
   writeBackendFile(h, { pid: process.pid, port: backend.port, url: backend.url, token: backend.token, started_at: new Date().toISOString() });
   announce({ url: backend.url, login: backend.loginUrl(), token: backend.token, pid: process.pid, attached: false });
+  const { startExportChild } = await import('../server/export-child.js');
+  const exporter = startExportChild(process.env, (line) => process.stderr.write(`personae serve: ${line}\n`));
   const signal = await untilSignal();
   info(`${signal}: stopping the sessions this backend started (verified), then exiting`);
   // A second Ctrl-C while stopping must not leave sessions behind: the stop is already under way.
   const ignore = (): void => info('still stopping sessions…');
   process.on('SIGINT', ignore);
   await backend.close();
+  await exporter?.stop();
   removeBackendFile(h);
   process.off('SIGINT', ignore);
   return 0;

@@ -1,5 +1,8 @@
-// `personae audit [--session ID] [--persona NAME] [--kind K] [--since T] [--format table|jsonl]`
-import { formatTable, toJsonlLine } from '../../sandbox/audit/export.js';
+// `personae audit [--session ID] [--persona NAME] [--kind K] [--since T] [--format table|jsonl|ocsf]`
+import { hostname } from 'node:os';
+import type { AuditEvent } from '../../sandbox/audit/event.js';
+import { formatTable, jsonLine, toJsonlLine } from '../../sandbox/audit/export.js';
+import { toOcsf } from '../../sandbox/audit/ocsf.js';
 import { parseSince } from '../../sandbox/audit/since.js';
 import type { AuditFilter } from '../../sandbox/audit/store.js';
 import { EVENT_KINDS } from '../../sandbox/audit/event.js';
@@ -8,7 +11,9 @@ import { fail } from './output.js';
 
 export async function auditCommand(opts: Record<string, string | undefined>): Promise<number> {
   const format = opts.format ?? 'table';
-  if (format !== 'table' && format !== 'jsonl') return fail(`--format must be table or jsonl, not "${format}"`, 2);
+  if (format !== 'table' && format !== 'jsonl' && format !== 'ocsf') return fail(`--format must be table, jsonl or ocsf, not "${format}"`, 2);
+  const ocsf = { hostname: hostname(), productVersion: '0.1.0' };
+  const line = format === 'ocsf' ? (e: AuditEvent): string => jsonLine(toOcsf(e, ocsf)) : toJsonlLine;
   const limit = Number(opts.limit ?? 1000);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1_000_000) return fail('--limit must be a whole number from 1 to 1000000', 2);
   let since: Date | undefined;
@@ -47,7 +52,7 @@ export async function auditCommand(opts: Record<string, string | undefined>): Pr
     while (printed < limit) {
       const page = store.query({ ...base, order: 'asc', limit: Math.min(5000, limit - printed), ...(afterId ? { afterId } : {}) });
       if (page.length === 0) break;
-      if (format === 'jsonl') process.stdout.write(`${page.map(toJsonlLine).join('\n')}\n`);
+      if (format !== 'table') process.stdout.write(`${page.map(line).join('\n')}\n`);
       else table.push(...page);
       printed += page.length;
       afterId = page[page.length - 1]?.id;

@@ -1,18 +1,11 @@
-// `personae persona list|validate|install`.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+// `personae persona list|validate` (install, suggest and diff: persona-share.ts).
 import { isExpired, listPersonas, loadPersonaFile } from '../../personas/loader.js';
 import { personasDir } from '../../personas/paths.js';
 import { listSuspended } from '../../personas/suspended.js';
-import { packageRoot } from '../../sandbox/launch/host-tools.js';
 import { compileExecRules } from '../../sandbox/policy/exec-rules.js';
 import { home } from './context.js';
-import { fail, info } from './output.js';
+import { info } from './output.js';
 import { alignedTable } from './table.js';
-
-function presetsDir(): string {
-  return path.join(packageRoot(), 'personas', 'presets');
-}
 
 export function personaList(): number {
   const h = home();
@@ -57,19 +50,4 @@ export function personaValidate(files: readonly string[]): number {
     }
   }
   return bad === 0 ? 0 : 2;
-}
-
-export function personaInstall(fileOrPreset: string, opts: { force?: boolean }): number {
-  const preset = path.join(presetsDir(), `${fileOrPreset}.yaml`);
-  const source = existsSync(fileOrPreset) ? fileOrPreset : existsSync(preset) ? preset : undefined;
-  if (!source) return fail(`no persona file or preset "${fileOrPreset}" (presets are in ${presetsDir()})`, 2);
-  const r = loadPersonaFile(source);
-  if (!r.ok) return fail(r.errors.join('\n'), 2);
-  const dir = personasDir(home());
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const dest = path.join(dir, `${r.persona.name}${path.extname(source) || '.yaml'}`);
-  if (existsSync(dest) && !opts.force) return fail(`persona ${r.persona.name} exists already (${dest}); use --force to replace it`, 1);
-  copyFileSync(source, dest);
-  info(`installed persona ${r.persona.name} at ${dest}`);
-  return 0;
 }

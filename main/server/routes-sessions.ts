@@ -4,9 +4,10 @@ import { toJsonl } from '../../sandbox/audit/export.js';
 import type { AuditFilter, AuditStore } from '../../sandbox/audit/store.js';
 import {
   ApprovalAnswerSchema, EventQuerySchema, LaunchRequestSchema, ReviewQuerySchema, SessionListQuerySchema,
-  type Defaults, type EventPage,
+  type Defaults, type EventPage, type SuggestedPersona,
 } from '../api/contract.js';
 import { LaunchRefusal } from '../launch.js';
+import { suggestFromSessions } from '../persona-suggest.js';
 import type { ApprovalProvider } from './approvals.js';
 import { HttpError, parseWith, queryObject, readJson, sendJson, sendText } from './http.js';
 import { listAll } from './persona-files.js';
@@ -56,6 +57,15 @@ export function sessionRoutes(r: Router, d: SessionRouteDeps): void {
   });
 
   r.add('POST', '/api/sessions/:id/stop', async ({ res, params }) => sendJson(res, 200, await d.sessions.stop(params.id ?? '')));
+
+  r.add('GET', '/api/sessions/:id/suggested-persona', ({ res, params }) => {
+    const id = params.id ?? '';
+    if (d.store.getSession(id) === null) throw new HttpError(404, `unknown session ${JSON.stringify(id)}`);
+    const s = suggestFromSessions(d.home, d.store, [id]);
+    sendJson(res, 200, {
+      name: s.name, yaml: s.yaml, current_path: s.currentPath, changes: [...s.changes], left_out: [...s.leftOut], sessions: [...s.sessions],
+    } satisfies SuggestedPersona);
+  });
 
   r.add('GET', '/api/events', ({ res, url }) => {
     const q = parseWith(EventQuerySchema, queryObject(url), 'query');

@@ -97,6 +97,7 @@ export function PersonaFormPage({ name }: { name?: string }) {
           <select name="execution_mode" value={form.execution_mode} onChange={set('execution_mode')}>
             <option value="approve">approve (unmatched calls wait for a human)</option>
             <option value="autonomous">autonomous</option>
+            <option value="observe">observe (runs what approve would ask about, and records it: for learning a persona)</option>
           </select>
         </Field>
         {text('expires', 'Expires', 'a date like 2026-12-31; empty: never')}

@@ -5,6 +5,7 @@ import { LiveFeed } from '../feed/live-feed.js';
 import { dateTime, stateLabel } from '../ui/format.js';
 import { PersonaChip } from '../ui/persona-chip.js';
 import { StopButton } from './stop-button.js';
+import { SuggestPersonaPanel } from './suggest-persona-panel.js';
 import { TerminalView } from './terminal-view.js';
 
 export function SessionView({ id }: { id: string }) {
@@ -23,6 +24,7 @@ export function SessionView({ id }: { id: string }) {
           {s.agent.kind}{s.agent.version ? ` ${s.agent.version}` : ''} · on behalf of {s.on_behalf_of} · {s.workspace} · started {dateTime(s.started_at)}
         </span>
       </header>
+      <SuggestPersonaPanel sessionId={id} ended={s.state !== 'running'} />
       <div className="session-body">
         <div className="pane">
           {s.terminal ? (

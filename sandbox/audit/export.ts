@@ -27,7 +27,12 @@ export function toJsonlLine(event: AuditEvent): string {
     reason: event.reason,
     detail: event.detail,
   };
-  return JSON.stringify(ordered).replace(JSON_UNSAFE_RE, escapeUnsafe);
+  return jsonLine(ordered);
+}
+
+/** Any JSON value as one line that is safe on a terminal (no raw DEL, C1 controls or line separators). */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE_RE, escapeUnsafe);
 }
 
 /** Events as JSONL: one object per line, each line ending in a newline. */

@@ -56,6 +56,19 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_persona ON sessions (persona, started_at);
   CREATE INDEX sessions_running ON sessions (started_at) WHERE ended_at IS NULL;
   `,
+  // export cursors: how far each exporter (otlp.logs, otlp.traces) has shipped, by seq, and who holds it
+  `
+  CREATE TABLE export_cursors (
+    name          TEXT PRIMARY KEY,
+    seq           INTEGER NOT NULL DEFAULT 0,
+    exported      INTEGER NOT NULL DEFAULT 0,
+    holder        TEXT,
+    held_until    INTEGER,
+    last_ok_at    TEXT,
+    last_error    TEXT,
+    last_error_at TEXT
+  );
+  `,
 ];
 
 /** The schema version this code writes and understands. */

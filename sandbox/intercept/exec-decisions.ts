@@ -101,13 +101,18 @@ export interface AskContext {
 /**
  * How an exec an ask rule holds is answered: a running tool call a human
  * approved for the same rule covers it; otherwise in approve mode a human is
- * asked (the exec waits in the kernel, up to limits.approval_timeout), and in
- * autonomous mode, with nobody to ask, it is refused with the reason.
+ * asked (the exec waits in the kernel, up to limits.approval_timeout), in
+ * observe mode it runs with what approve mode would have done on the record,
+ * and in autonomous mode, with nobody to ask, it is refused with the reason.
  */
 export function answerHeldExec(ctx: AskContext, held: HeldExec): HeldAnswer {
   const asked = ruleReason('ask', held.rule.source);
   const cover = ctx.covering(held.rule.source);
   if (cover !== undefined) return { decision: 'allow', reason: `${asked} (approved by ${cover.by} with tool call approval ${cover.approval})` };
+  if (ctx.persona.execution_mode === 'observe') {
+    // Observe: what approve mode would ask about runs, and is on the record as such.
+    return { decision: 'allow', reason: `execution_mode: observe (would ask: ${asked})`, detail: { would_be: 'ask', would_be_reason: asked, would_be_rule: held.rule.source } };
+  }
   if (ctx.persona.execution_mode !== 'approve') {
     return { decision: 'deny', reason: `${asked} (execution_mode ${ctx.persona.execution_mode}: nobody is asked, so it is refused)` };
   }

@@ -37,7 +37,7 @@ export interface ExecTracerOptions {
 
 /** The session's answer: at once (nobody to ask, or a human already approved it), or later. */
 export type HeldAnswer =
-  | { readonly decision: 'allow' | 'deny'; readonly reason: string }
+  | { readonly decision: 'allow' | 'deny'; readonly reason: string; readonly detail?: Record<string, unknown> }
   | { readonly decision: 'ask'; readonly reason: string; readonly answer: Promise<{ readonly decision: 'allow' | 'deny'; readonly reason: string; readonly approval: string }> };
 
 function quoteArg(a: string): string {
@@ -164,7 +164,7 @@ export class ExecTracer {
     } catch (err) {
       a = { decision: 'deny', reason: `internal error: ${err instanceof Error ? err.message : String(err)}` };
     }
-    this.emit({ kind: 'exec', tool: program, target, decision: a.decision, reason: a.reason, detail: ruled });
+    this.emit({ kind: 'exec', tool: program, target, decision: a.decision, reason: a.reason, detail: a.decision === 'ask' ? ruled : { ...ruled, ...a.detail } });
     if (a.decision !== 'ask') {
       this.answer(v.id, r.pid, program, a.decision);
       return;

@@ -94,6 +94,7 @@ function dialectFor(agent: Persona['agent']): Dialect {
 }
 
 const STRICTNESS: Record<ToolDecision['decision'], number> = { allow: 0, ask: 1, deny: 2 };
+const rank = (d: ToolDecision): number => STRICTNESS[d.decision] * 2 + (d.wouldBe === undefined ? 0 : 1);
 
 export class HookHandler {
   private calls = 0;
@@ -159,6 +160,8 @@ export class HookHandler {
     let d = this.decide(calls, p.cwd);
     if (this.paused && d.decision === 'allow') d = { decision: 'ask', reason: 'session paused after drift' };
     if (calls.length !== 1 || calls[0]?.tool !== tool) Object.assign(base.detail, { judged_as: calls.map((c) => ({ tool: c.tool, target: targetOf(c.tool, c.input) })) });
+    // Observe mode: allowed, and recorded as what a stricter persona would have decided.
+    if (d.wouldBe !== undefined) Object.assign(base.detail, { would_be: d.wouldBe.decision, would_be_reason: d.wouldBe.reason, ...(d.wouldBe.matched ? { would_be_rule: d.wouldBe.matched } : {}) });
     this.ctx.emit({ kind: 'tool.call', ...base, decision: d.decision, reason: d.reason });
     let decision: 'allow' | 'deny' = d.decision === 'ask' ? 'deny' : d.decision;
     let reason = d.reason;
@@ -167,7 +170,7 @@ export class HookHandler {
       const a = await answer;
       decision = a.decision;
       reason = a.timedOut ? `no answer within limits.approval_timeout (${this.ctx.persona.limits.approval_timeout})` : `${a.decision === 'allow' ? 'approved' : 'denied'} by ${a.by}`;
-      this.ctx.emit({ kind: 'approval', tool, target, decision, reason, detail: { approval: id, asked_because: d.reason } });
+      this.ctx.emit({ kind: 'approval', tool, target, decision, reason, detail: { approval: id, asked_because: d.reason, tool_use_id: p.tool_use_id ?? null } });
       if (decision === 'allow' && d.matched !== undefined && this.approvedRunning.size < 1000) {
         this.approvedRunning.set(p.tool_use_id ?? `approval:${id}`, { rule: d.matched, approval: id, by: a.by, until: Date.now() + 3_600_000 });
       }
@@ -187,7 +190,8 @@ export class HookHandler {
     for (const c of calls) {
       const where = c.cwd ?? cwd;
       const d = decideToolCall(this.ctx.rules, { tool: c.tool, input: c.input, ...(where ? { cwd: where } : {}) }, this.ctx.persona.execution_mode);
-      if (strictest === undefined || STRICTNESS[d.decision] > STRICTNESS[strictest.decision]) strictest = d;
+      // Among equals, a would-be decision (observe mode) is the stricter: it must not get lost.
+      if (strictest === undefined || rank(d) > rank(strictest)) strictest = d;
       if (d.decision === 'deny') break;
     }
     return strictest ?? { decision: 'deny', reason: 'malformed input: nothing to decide' };

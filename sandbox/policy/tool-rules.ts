@@ -1,7 +1,9 @@
 // Evaluate a persona's Claude Code-style tool rules for one tool call.
 //
 // deny beats ask beats allow; a call no rule matches follows the execution
-// mode (autonomous: allow, approve: ask). Per tool:
+// mode (autonomous: allow, approve: ask). Observe decides as approve, then
+// allows what approve would ask about, saying so (`wouldBe`; see
+// tool-types.ts `observed`). Per tool:
 //   Bash                         tool-bash.ts (split, unwrap, prefix/wildcard rules)
 //   Read/Edit families           tool-paths.ts (gitignore-style paths, path-glob.ts)
 //   WebFetch(domain:x)           the URL's host: exact, `*.x` for subdomains,
@@ -23,7 +25,7 @@ import type { BashRule } from './tool-bash.js';
 import { compilePathRule, decidePathTool, isFileTool, pathRuleApplies } from './tool-paths.js';
 import type { PathRule } from './tool-paths.js';
 import { normalizeAbsolute } from './path-glob.js';
-import { MAX_INPUT_STRING, byMode, ruleReason } from './tool-types.js';
+import { MAX_INPUT_STRING, byMode, observed, ruleReason } from './tool-types.js';
 import type { ExecutionMode, RuleList, ToolCall, ToolDecision } from './tool-types.js';
 
 export type { ExecutionMode, RuleList, ToolCall, ToolDecision } from './tool-types.js';
@@ -167,7 +169,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Observe mode: decided as approve mode would, then `observed`. A command that
+ * only might match a deny rule the exec logger decides goes on, as in
+ * autonomous mode (each program it starts is decided at its exec), with what
+ * approve mode would have done on the record.
+ */
+function observeCall(compiled: CompiledToolRules, call: ToolCall): ToolDecision {
+  const strict = decideToolCall(compiled, call, 'approve');
+  if (strict.decision === 'ask' && strict.reason.startsWith('tools.deny')) {
+    const unattended = decideToolCall(compiled, call, 'autonomous');
+    if (unattended.decision === 'allow' && unattended.reason.endsWith('decided at each exec')) {
+      return { ...unattended, reason: `execution_mode: observe; ${unattended.reason}`, wouldBe: { decision: 'ask', reason: strict.reason, ...(strict.matched === undefined ? {} : { matched: strict.matched }) } };
+    }
+  }
+  return observed(strict);
+}
+
 export function decideToolCall(compiled: CompiledToolRules, call: ToolCall, mode: ExecutionMode): ToolDecision {
+  if (mode === 'observe') return observeCall(compiled, call);
   try {
     if (!isRecord(call)) return { decision: 'deny', reason: 'malformed input: the tool call must be an object' };
     const { tool, input } = call;

@@ -26,6 +26,10 @@ export function ratios(results) {
   put('stop.personae_vs_bare', S?.personaeCliMs, S?.bareEmptyMs, 'lower', '`personae stop` to verified / bare bwrap SIGKILL to empty namespace');
   const M = s.memory;
   put('memory.personae_vs_srt', M?.personae?.mainPerSessionMiB, M?.srt?.mainPerSessionMiB, 'lower', 'RSS of one supervising process: personae run / srt');
+  const E = s.export;
+  put('export.protobuf_vs_ingest_target', E?.['http/protobuf']?.eventsPerSecond, 50_000, 'higher', '`personae export` events/s (OTLP protobuf, logs + traces) / the store\'s 50,000 events/s ingest (reported, not gated)', false);
+  put('export.json_vs_ingest_target', E?.['http/json']?.eventsPerSecond, 50_000, 'higher', '`personae export` events/s (OTLP JSON) / 50,000 events/s (reported, not gated)', false);
+  put('export.supervisor_cpu_with_vs_without', E?.cpu?.exporting?.median, E?.cpu?.alone?.median, 'lower', 'CPU of a `personae run` tree writing 2,000 files with / without `export --follow` running (reported, not gated)', false);
   return out;
 }
 
@@ -140,6 +144,13 @@ export function renderMarkdown(results, current, baseline) {
     out.push('', `### 8. Re-hiding (a denied file the host renames a new file over, ${R.rounds} times, while a reader inside polls it in a tight loop)`, '');
     out.push(table(['replacements', 'new content readable at all', 'window median', 'window p90', 'window max', 'reads inside'], [[R.rounds, `${R.visibleRounds} times`, ms(R.windows.median, 3), ms(R.windows.p90, 3), ms(R.maxMs, 3), R.reads]]));
     out.push('', 'No peer re-hides: in srt, as in bare bwrap, the new file stays readable until the session ends. A figure, not a ratio.');
+  }
+
+  const E = s.export;
+  if (E?.['http/protobuf']) {
+    out.push('', `### 9. Export (\`personae export\` of ${E.events} events to a loopback OTLP receiver; the run tree's CPU with \`export --follow\` running)`, '');
+    out.push(table(['protocol', 'time', 'events/s', 'target'], ['http/protobuf', 'http/json'].filter((p) => E[p]).map((p) => [p, ms(E[p].ms), String(E[p].eventsPerSecond), `50000${mark(E[p].eventsPerSecond > 50_000)}`])));
+    if (E.cpu) out.push('', table(['`personae run` writing 2,000 files', 'CPU median', 'runs'], [['alone', ms(E.cpu.alone.median), E.cpu.alone.n], ['with `export --follow` shipping', ms(E.cpu.exporting.median), E.cpu.exporting.n]]));
   }
 
   out.push('', '### Ratios (a ratio more than 20% worse than the baseline fails `npm run bench`)', '');

@@ -71,6 +71,15 @@ describe.skipIf(skip !== undefined)('app: a session from launch to morning revie
     await page.locator('.feed-row[data-kind="fs.write"]').first().waitFor();
     await page.locator('.feed-row[data-kind="exec"] >> text=uname -s').first().waitFor();
 
+    // Suggest persona: what this session did so far, as a persona, with the changes from night-builder.
+    await page.click('[data-testid=suggest-persona] summary');
+    await page.click('[data-testid=suggest-persona] button:has-text("Suggest")');
+    const diff = page.locator('[data-testid=suggest-diff]');
+    await diff.waitFor();
+    expect(await diff.textContent()).toContain('+ network.allow: tracker.example.net:80');
+    expect(await page.locator('[data-testid=suggest-yaml]').textContent()).toContain('name: night-builder');
+    await page.click('[data-testid=suggest-persona] summary'); // folded again: the feed gets its room back
+
     // The approval: a card, and a desktop notification.
     const card = page.locator('.approval');
     await card.waitFor();

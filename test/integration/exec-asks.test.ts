@@ -43,6 +43,7 @@ for (const as of testUsers()) {
       const tools = { ask: ['Bash(git push:*)'], deny: ['Bash(git tag:*)'] };
       h.writePersona({ name: 'approver', agent: 'shell', execution_mode: 'approve', filesystem: { write: ['{workspace}'] }, tools, limits: { approval_timeout: '4s' } });
       h.writePersona({ name: 'unattended', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] }, tools });
+      h.writePersona({ name: 'learner', agent: 'shell', execution_mode: 'observe', filesystem: { write: ['{workspace}'] }, tools });
     });
     afterAll(() => h.cleanup());
 
@@ -91,6 +92,16 @@ for (const as of testUsers()) {
       const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
       const push = (await audit(h, ['--session', id, '--kind', 'exec'])).find((e) => e.target?.startsWith('git push'));
       expect(push).toMatchObject({ decision: 'deny', reason: 'tools.ask: Bash(git push:*) (execution_mode autonomous: nobody is asked, so it is refused)', persona: 'unattended' });
+    });
+
+    it('observe mode: the asked push runs, on the record as what approve mode would have asked; the denied command is still refused', async () => {
+      const r = await cli(h, ['run', 'learner', '--', 'bash', '-c', script('observed')]);
+      expect(r.stdout).toMatch(/ tag=126/);
+      expect(r.stdout).toContain(' push=0');
+      expect(remoteBranches(h)).toEqual(['approved', 'observed']);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const push = (await audit(h, ['--session', id, '--kind', 'exec'])).find((e) => e.target?.startsWith('git push'));
+      expect(push).toMatchObject({ decision: 'allow', reason: 'execution_mode: observe (would ask: tools.ask: Bash(git push:*))', detail: { would_be: 'ask', would_be_rule: 'Bash(git push:*)' } });
     });
   });
 }

@@ -45,7 +45,7 @@ const validPersona = fc.record({
   owner: text(200),
   purpose: text(200),
   agent: fc.constantFrom('claude', 'codex', 'gemini', 'shell'),
-  execution_mode: fc.constantFrom('autonomous', 'approve'),
+  execution_mode: fc.constantFrom('autonomous', 'approve', 'observe'),
   expires: fc.option(fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()), { nil: undefined }),
   filesystem: fc.record({
     write: fc.array(fc.constantFrom('{workspace}', '{workspace}/src', '~/notes', '/tmp/x y', '~'), { maxLength: 3 }),
