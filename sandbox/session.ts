@@ -2,7 +2,7 @@
 // limits, stop (the whole tree, verified), end. Its filesystem side (grants,
 // watcher, re-hiding, end-of-session sweep) is session-fs.ts. One object per session;
 // everything it owns is closed when it ends.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from '../personas/random.js';
 import type { Persona } from '../personas/schema.js';
@@ -18,7 +18,7 @@ import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { inotifyDescriptor } from './launch/exit-handoff.js';
 import { releaseRunDir } from './launch/run-dirs.js';
 import { prepareTripwires } from './launch/tripwires.js';
-import { bridgeSockets, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { bridgeSockets, passwdFor, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -72,6 +72,17 @@ export interface SessionEnd {
 }
 
 export class SessionRefused extends Error {}
+
+/** The sandbox's /etc/passwd (see LaunchRequest.passwd), in the run directory; undefined when the host's cannot be read. */
+function sandboxPasswd(dir: string, personaHome: string): string | undefined {
+  try {
+    const file = path.join(dir, 'passwd');
+    writeFileSync(file, passwdFor(readFileSync('/etc/passwd', 'utf8'), process.getuid?.() ?? -1, personaHome), { mode: 0o644 });
+    return file;
+  } catch {
+    return undefined;
+  }
+}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -268,7 +279,7 @@ export class Session {
       hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
       ownTerminal: o.stdio.kind === 'pty',
     };
-    const plan = planLaunch(req);
+    const plan = planLaunch({ ...req, passwd: sandboxPasswd(dir, o.personaHome) });
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
     // broker, the proxy, the audit store, the watcher, the control socket. The command inside
     // waits for the "go" below (the exec logger holds it).

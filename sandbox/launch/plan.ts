@@ -65,6 +65,12 @@ export interface LaunchRequest {
    * empty tmpfs or file.
    */
   readonly tripwires?: { readonly file: string; readonly mountPoints: ReadonlyMap<string, string> };
+  /**
+   * The sandbox's /etc/passwd (passwdFor): the user's entry names the
+   * persona's HOME, so programs that look the home directory up there (ssh,
+   * curl) stay in it instead of reaching for the hidden real one.
+   */
+  readonly passwd?: string;
   /** An empty, unreadable file used to hide denied files. */
   readonly emptyFile: string;
   readonly fs: FilesystemPlan;
@@ -178,6 +184,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   // refuses that ioctl too). On personae's PTY, whatever is pushed reaches the sandbox only.
   add('--die-with-parent', ...(req.ownTerminal === true ? [] : ['--new-session']), '--cap-drop', 'ALL', '--hostname', 'personae');
   add('--ro-bind', '/', '/');
+  if (req.passwd !== undefined) add('--ro-bind', req.passwd, '/etc/passwd');
   add('--proc', '/proc', '--dev', '/dev');
   add('--tmpfs', '/tmp', '--tmpfs', '/var/tmp', '--tmpfs', '/dev/shm', '--tmpfs', '/run');
   const trip = (p: string): string | undefined => req.tripwires?.mountPoints.get(p);
@@ -229,4 +236,15 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
     '/bin/sh', '-c', initScript(req.ownTerminal), 'personae-init', ...req.command,
   ];
   return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
+}
+
+/** The host's /etc/passwd with the entry of `uid` (every one, should there be several) pointing at `home`. */
+export function passwdFor(hostPasswd: string, uid: number, home: string): string {
+  return hostPasswd
+    .split('\n')
+    .map((line) => {
+      const f = line.split(':');
+      return f.length >= 7 && f[2] === String(uid) ? [f[0], f[1], f[2], f[3], f[4], home, f[6]].join(':') : line;
+    })
+    .join('\n');
 }
