@@ -14,6 +14,8 @@ export const INSIDE = {
   brokerSocket: '/run/personae/bridge/broker.sock',
   execLogSocket: '/run/personae/execlog.sock',
   emptyFile: '/run/personae/empty',
+  /** The CA bundle (system CAs + the session CA) of a session whose proxy terminates TLS. */
+  caBundle: '/run/personae/ca-bundle.pem',
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
@@ -60,7 +62,10 @@ export interface LaunchRequest {
   /** An empty, unreadable file used to hide denied files. */
   readonly emptyFile: string;
   readonly fs: FilesystemPlan;
+  /** Credential variables: placeholders (the proxy holds the values), or values a persona passes with `inject: env`. */
   readonly credentials: Readonly<Record<string, string>>;
+  /** Host path of the session's CA bundle, when its proxy terminates TLS (bound read-only at INSIDE.caBundle). */
+  readonly caBundle?: string;
   /** Variables from the parent allowed through (TERM, LANG, ...), already filtered. */
   readonly passEnv: Readonly<Record<string, string>>;
   /** Agent adapter additions: env, read-only files, PATH entries. */
@@ -115,6 +120,9 @@ export function initScript(): string {
     .join('\n');
 }
 
+/** Variables that point TLS clients (OpenSSL, Node, Python requests, curl, git) at a CA bundle. */
+export const TRUST_VARIABLES = ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'] as const;
+
 export function sandboxEnv(req: LaunchRequest): Record<string, string> {
   const proxy = `http://127.0.0.1:${INSIDE.proxyPort}`;
   const socks = `socks5h://127.0.0.1:${INSIDE.proxyPort}`;
@@ -147,6 +155,7 @@ export function sandboxEnv(req: LaunchRequest): Record<string, string> {
     PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
     PERSONAE_HOOK_TIMEOUT: String(req.hookTimeoutSeconds ?? 30),
     ...(req.adapterEnv ?? {}),
+    ...(req.caBundle !== undefined ? Object.fromEntries(TRUST_VARIABLES.map((v) => [v, INSIDE.caBundle])) : {}),
     ...req.credentials,
   };
 }
@@ -166,6 +175,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', req.bridgeDir, INSIDE.bridgeDir);
   add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
   add('--ro-bind', req.emptyFile, INSIDE.emptyFile);
+  if (req.caBundle !== undefined) add('--ro-bind', req.caBundle, INSIDE.caBundle);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);
