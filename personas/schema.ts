@@ -205,6 +205,7 @@ const DateSchema = z.pipe(
 );
 
 interface CredentialIssueSink {
+  readonly issues: readonly unknown[];
   addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void;
 }
 
@@ -227,6 +228,8 @@ function checkCredentials(
   persona: { readonly agent: AgentKind; readonly network: { readonly allow: readonly string[] }; readonly credentials: Readonly<Record<string, string | z.infer<typeof CredentialSpecSchema>>> },
   ctx: CredentialIssueSink,
 ): void {
+  // Only a persona whose every field parsed is checked as a whole (the others already have their lines).
+  if (ctx.issues.length > 0) return;
   const reachable = reachablePatterns(persona.network.allow, persona.agent);
   for (const [env, ref] of Object.entries(persona.credentials)) {
     if (typeof ref !== 'string' && ref.inject === 'env') {
