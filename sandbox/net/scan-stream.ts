@@ -83,29 +83,46 @@ export class DetectStream extends CountingStream {
   }
 }
 
-/** Replaces every pattern with its replacement (same length expected, so counts hold). */
+/**
+ * Replaces every pattern with its replacement. A chunk is passed on whole,
+ * without a copy, unless it ends with what could be the start of a pattern:
+ * only those last bytes wait for the next chunk.
+ */
 export class ReplaceStream extends CountingStream {
   private carry: Buffer = Buffer.alloc(0);
-  private readonly keep: number;
 
   constructor(private readonly patterns: readonly ScanPattern[]) {
     super();
-    this.keep = Math.max(0, longest(patterns) - 1);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    const buf = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
-    const out = replaceAll(buf, this.patterns);
-    const cut = Math.max(0, out.length - this.keep);
-    // The tail waits for the next chunk, unless a replacement just ended inside it (then it is final).
-    this.carry = out.subarray(cut);
-    done(null, cut === 0 ? undefined : out.subarray(0, cut));
+    const buf = replaceAll(this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]), this.patterns);
+    const hold = partialTail(buf, this.patterns);
+    this.carry = hold === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(hold));
+    done(null, hold === 0 ? undefined : hold === buf.length ? buf : buf.subarray(0, hold));
   }
 
   override _flush(done: TransformCallback): void {
     done(null, this.carry.length === 0 ? undefined : this.carry);
   }
+}
+
+/** Where the earliest possible start of a pattern cut off by the end of `buf` is (`buf.length` when there is none). */
+export function partialTail(buf: Buffer, patterns: readonly ScanPattern[]): number {
+  let hold = buf.length;
+  for (const { find } of patterns) {
+    const first = find[0];
+    if (first === undefined) continue;
+    const from = Math.max(0, buf.length - find.length + 1);
+    for (let at = buf.indexOf(first, from); at !== -1 && at < hold; at = buf.indexOf(first, at + 1)) {
+      if (buf.subarray(at).equals(find.subarray(0, buf.length - at))) {
+        hold = at;
+        break;
+      }
+    }
+  }
+  return hold;
 }
 
 /** `buf` with every occurrence of each pattern replaced (in place when no pattern changes length). */

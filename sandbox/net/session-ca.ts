@@ -4,10 +4,10 @@
 // @peculiar/asn1-x509. The private keys live in this process's memory only:
 // never written anywhere, gone when the session ends. Leaf certificates are
 // made for a host on first use and cached for the session.
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, DEFAULT_CIPHERS } from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
@@ -45,6 +45,12 @@ const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 const COMMON_NAME = '2.5.4.3';
 const ORGANIZATION = '2.5.4.10';
 const HOUR_MS = 3_600_000;
+/**
+ * Node's default cipher list with AES-128-GCM moved first (both TLS 1.3 and
+ * 1.2 suites live in this one list): every terminated byte is decrypted and
+ * encrypted once more in the proxy, and AES-128 does it in about 3/4 the time.
+ */
+export const PROXY_CIPHERS = ['TLS_AES_128_GCM_SHA256', ...DEFAULT_CIPHERS.split(':').filter((c) => c !== 'TLS_AES_128_GCM_SHA256')].join(':');
 /** Sessions may run for days (overnight, over a weekend): the CA and its leaves outlast any one. */
 const VALID_MS = 30 * 24 * HOUR_MS;
 
@@ -165,7 +171,7 @@ export function createSessionCa(label: string, now: Date = new Date()): SessionC
       ],
     });
     // `ca` given, so OpenSSL does not load its default roots into a context that verifies nothing.
-    const context = createSecureContext({ key: leafKeyPem, cert: leafPem + certPem, ca: certPem, minVersion: 'TLSv1.2' });
+    const context = createSecureContext({ key: leafKeyPem, cert: leafPem, minVersion: 'TLSv1.2', ciphers: PROXY_CIPHERS, secureOptions: constants.SSL_OP_CIPHER_SERVER_PREFERENCE });
     contexts.set(host, context);
     return context;
   };

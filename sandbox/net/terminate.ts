@@ -22,6 +22,7 @@ import type { CompiledNetworkRules } from './domain-rules.js';
 import { hasHttpRules } from './http-policy.js';
 import { handleRequest } from './intercept-request.js';
 import type { CredentialRecord, HttpRequestRecord, RequestTarget } from './intercept-request.js';
+import { PROXY_CIPHERS } from './session-ca.js';
 import type { SessionCa } from './session-ca.js';
 
 const http = lazyRequire<typeof Http>('node:http');
@@ -75,7 +76,7 @@ export function createInterceptor(o: InterceptOptions): Interceptor {
     const key = `${t.host}|${t.address}|${t.upstreamPort}`;
     let agent = agents.get(key);
     if (agent === undefined) {
-      trust ??= Tls.createSecureContext({ ca: o.upstreamTrust });
+      trust ??= Tls.createSecureContext({ ca: o.upstreamTrust, ciphers: PROXY_CIPHERS });
       const host = t.host;
       agent = new (https().Agent)({
         keepAlive: true,
