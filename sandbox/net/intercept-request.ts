@@ -158,9 +158,14 @@ export function handleRequest(ctx: RequestContext, req: IncomingMessage, res: Se
     return refuse(400, `cannot forward this request: ${errorCode(error)}`);
   }
   outgoing.setTimeout(ctx.idleTimeoutMs, () => outgoing?.destroy(new Error('ETIMEDOUT')));
-  outgoing.on('response', (incoming: IncomingMessage) => relayResponse(incoming, res, bound, rewrite.echoes, (r) => (bytesIn = r), (status, error) =>
-    report('allow', verdict.reason, error === undefined ? { status } : { status, error }),
-  ));
+  // The status once the upstream's whole answer has been read (then its connection goes back to the pool).
+  let upstreamDone: number | undefined;
+  outgoing.on('response', (incoming: IncomingMessage) => {
+    incoming.once('end', () => (upstreamDone = incoming.statusCode ?? 502));
+    relayResponse(incoming, res, bound, rewrite.echoes, (r) => (bytesIn = r), (status, error) =>
+      report('allow', verdict.reason, error === undefined ? { status } : { status, error }),
+    );
+  });
   outgoing.on('error', (error) => {
     const code = errorCode(error);
     if (reported) return;
@@ -171,11 +176,17 @@ export function handleRequest(ctx: RequestContext, req: IncomingMessage, res: Se
     report('allow', verdict.reason, { status: 502, error: code });
     plainText(res, code === 'ETIMEDOUT' ? 504 : 502, `upstream ${target.host} failed: ${code}`);
   });
+  // A client that hangs up once the whole answer came (as `Connection: close` clients do) leaves the
+  // upstream connection alive for the next request; destroying the request then would close it.
+  const abandon = (): void => {
+    if (upstreamDone === undefined) outgoing?.destroy();
+  };
   res.on('close', () => {
-    if (!res.writableFinished) outgoing?.destroy();
+    if (upstreamDone !== undefined) return report('allow', verdict.reason, { status: upstreamDone });
+    if (!res.writableFinished) abandon();
     if (!reported) report('allow', verdict.reason, { error: 'ECONNRESET' });
   });
-  req.on('error', () => outgoing?.destroy());
+  req.on('error', abandon);
   req.pipe(body).pipe(outgoing);
 }
 

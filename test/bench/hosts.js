@@ -79,7 +79,8 @@ async function upstream(tls) {
     res.end(small);
   };
   const server = tls ? https.createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, handler) : http.createServer(handler);
-  server.keepAliveTimeout = 1000;
+  // A web server's usual keep-alive (Node's default; nginx keeps 75 s): a proxy may reuse its connections.
+  server.keepAliveTimeout = tls ? 5000 : 1000;
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
   ready({ port: server.address().port });
