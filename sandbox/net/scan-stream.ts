@@ -30,9 +30,15 @@ export function firstMatch(buf: Buffer, patterns: readonly ScanPattern[]): { pat
   return best;
 }
 
+/** A body may queue this much in a stream before its source is paused (16 KiB would pause it at every TLS record). */
+const BODY_BUFFER = 512 * 1024;
+
 /** Counts bytes passed through (for the request's event). */
 export class CountingStream extends Transform {
   bytes = 0;
+  constructor() {
+    super({ highWaterMark: BODY_BUFFER });
+  }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     done(null, chunk);

@@ -78,7 +78,7 @@ export function createInterceptor(o: InterceptOptions): Interceptor {
     if (agent === undefined) {
       trust ??= Tls.createSecureContext({ ca: o.upstreamTrust, ciphers: PROXY_CIPHERS });
       const host = t.host;
-      agent = new (https().Agent)({
+      const options: Https.AgentOptions & { highWaterMark: number } = {
         keepAlive: true,
         keepAliveMsecs: 1000,
         maxSockets: 32,
@@ -87,9 +87,12 @@ export function createInterceptor(o: InterceptOptions): Interceptor {
         secureContext: trust,
         servername: host,
         ALPNProtocols: ['http/1.1'],
+        // Read in larger pieces than 16 KiB (the connection's answers stream through the proxy).
+        highWaterMark: 256 * 1024,
         // The certificate must name the host the rules allowed (the connection goes to its checked address).
         checkServerIdentity: (_name: string, cert: Tls.PeerCertificate) => Tls.checkServerIdentity(host, cert),
-      });
+      };
+      agent = new (https().Agent)(options);
       agents.set(key, agent);
     }
     return agent;
@@ -153,7 +156,9 @@ export function createInterceptor(o: InterceptOptions): Interceptor {
           client.destroy();
           return;
         }
-        const tls = new Tls.TLSSocket(client, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
+        // A larger buffer than 16 KiB: an answer streaming through is not paused at every TLS record.
+        const tlsOptions: Tls.TLSSocketOptions & { highWaterMark: number } = { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'], highWaterMark: 256 * 1024 };
+        const tls = new Tls.TLSSocket(client, tlsOptions);
         o.track(tls as unknown as Socket);
         tls.on('error', () => {
           tls.destroy();

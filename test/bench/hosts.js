@@ -14,12 +14,16 @@
 //                                       personae's proxy with a session CA: bench.test
 //                                       terminated, BENCH_TOKEN (from the environment)
 //                                       bound to it; tunnel.test a plain CONNECT tunnel
+//   node hosts.js tls-relay UPSTREAM_PORT CA_FILE
+//                                       the floor of any terminating proxy in Node: answers
+//                                       CONNECT, terminates TLS and pipes the bytes into a
+//                                       TLS connection to the upstream (no HTTP, no rules)
 //   node hosts.js srt-tls UPSTREAM_PORT srt's proxy with tlsTerminate and BENCH_TOKEN
 //                                       masked, injected at 127.0.0.1 (it trusts the
 //                                       upstream through NODE_EXTRA_CA_CERTS)
 // Each prints one JSON line ({port, ...}) once listening, and exits when its
 // stdin closes or on SIGTERM.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -146,6 +150,41 @@ async function personaeTlsProxy(upstreamPort, caFile) {
   ready({ port: proxy.endpoint.port, bundle: interception.bundle, placeholder: interception.env.BENCH_TOKEN });
 }
 
+async function tlsRelay(upstreamPort, caFile) {
+  const { createSessionCa, PROXY_CIPHERS } = await import(pathToFileURL(path.join(ROOT, 'dist', 'sandbox', 'net', 'session-ca.js')).href);
+  const tls = await import('node:tls');
+  const net = await import('node:net');
+  const ca = createSessionCa('relay');
+  const upstream = tls.createSecureContext({ ca: readFileSync(caFile, 'latin1'), ciphers: PROXY_CIPHERS });
+  const server = net.createServer((raw) => {
+    let head = Buffer.alloc(0);
+    const onData = (d) => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      raw.off('data', onData);
+      raw.pause();
+      if (end + 4 < head.length) raw.unshift(head.subarray(end + 4));
+      raw.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      const client = new tls.TLSSocket(raw, { isServer: true, secureContext: ca.contextFor('bench.test') });
+      const up = tls.connect({ host: '127.0.0.1', port: upstreamPort, servername: 'bench.test', secureContext: upstream });
+      client.pipe(up);
+      up.pipe(client);
+      for (const s of [client, up, raw]) s.on('error', () => { client.destroy(); up.destroy(); raw.destroy(); });
+      client.on('close', () => up.destroy());
+      up.on('close', () => client.destroy());
+    };
+    raw.on('data', onData);
+    raw.on('error', () => raw.destroy());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+  const bundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'personae-bench-relay-')), 'ca.pem');
+  writeFileSync(bundle, ca.certPem);
+  closers.push(() => rmSync(path.dirname(bundle), { recursive: true, force: true }));
+  ready({ port: server.address().port, bundle });
+}
+
 async function srtTlsProxy(upstreamPort) {
   const { SandboxManager } = await import(pathToFileURL(path.join(SRT_PKG, 'dist', 'index.js')).href);
   await SandboxManager.initialize({
@@ -185,6 +224,7 @@ try {
   else if (mode === 'upstream-tls') await upstream({ key: upstreamArg, cert: rest[0], token: rest[1] });
   else if (mode === 'personae') await personaeProxy(Number(upstreamArg));
   else if (mode === 'personae-tls') await personaeTlsProxy(Number(upstreamArg), rest[0]);
+  else if (mode === 'tls-relay') await tlsRelay(Number(upstreamArg), rest[0]);
   else if (mode === 'srt-tls') await srtTlsProxy(Number(upstreamArg));
   else if (mode === 'srt') await srtProxy(Number(upstreamArg));
   else throw new Error(`unknown mode ${mode}`);

@@ -11,6 +11,8 @@
 //                        `Authorization: Bearer <placeholder>`; the upstream
 //                        answers 401 unless the real token arrived
 //   srt terminated       the same through srt (its sentinel, its CA)
+//   node TLS relay       the floor of any terminating proxy written in Node: a
+//                        process that only decrypts and encrypts again (no HTTP)
 // Then a 100 MiB download over each, several times interleaved (best run =
 // the route's capacity). Targets: under 2 ms added per request (median,
 // terminated - tunnel) and at least half the tunnel's download throughput.
@@ -79,6 +81,8 @@ export async function benchTls({ requests = 200, downloads = 5, srt = true, log 
     hosts.push(up);
     const personae = await startHost('personae-tls', [up.port, certs.ca], { BENCH_TOKEN: TOKEN });
     hosts.push(personae);
+    const relay = await startHost('tls-relay', [up.port, certs.ca]);
+    hosts.push(relay);
     let srtHost;
     if (srt) {
       try {
@@ -96,6 +100,7 @@ export async function benchTls({ requests = 200, downloads = 5, srt = true, log 
       direct: { port: up.port, servername: 'bench.test', hostHeader: 'bench.test', context: upstreamCa, token: TOKEN },
       'personae tunnel': { port: personae.port, connect: 'tunnel.test:443', servername: 'tunnel.test', hostHeader: 'tunnel.test', context: upstreamCa, token: TOKEN },
       'personae terminated': { port: personae.port, connect: 'bench.test:443', servername: 'bench.test', hostHeader: 'bench.test', context: context(personae.bundle), token: personae.placeholder },
+      'node TLS relay': { port: relay.port, connect: 'bench.test:443', servername: 'bench.test', hostHeader: 'bench.test', context: context(relay.bundle), token: TOKEN },
       ...(srtHost
         ? { 'srt terminated': { port: srtHost.port, connect: `127.0.0.1:${up.port}`, auth: srtHost.auth, hostHeader: `127.0.0.1:${up.port}`, context: context(srtHost.bundle), token: srtHost.placeholder } }
         : {}),
