@@ -245,7 +245,7 @@ export class Session {
       emptyFile,
       fs: fsPrep.plan,
       credentials: interception.env,
-      ...(interception.bundle !== undefined ? { caBundle: interception.bundle } : {}),
+      ...(interception.trustDir !== undefined ? { trustDir: interception.trustDir } : {}),
       passEnv: pickPassEnv(o.env ?? process.env),
       adapterEnv: adapterPlan.env,
       roBinds: adapterPlan.roBinds,

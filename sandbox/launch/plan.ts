@@ -14,8 +14,8 @@ export const INSIDE = {
   brokerSocket: '/run/personae/bridge/broker.sock',
   execLogSocket: '/run/personae/execlog.sock',
   emptyFile: '/run/personae/empty',
-  /** The CA bundle (system CAs + the session CA) of a session whose proxy terminates TLS. */
-  caBundle: '/run/personae/ca-bundle.pem',
+  /** A session whose proxy terminates TLS: bundle.pem (system CAs + the session CA) and session-ca.pem. */
+  trustDir: '/run/personae/trust',
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
@@ -64,8 +64,8 @@ export interface LaunchRequest {
   readonly fs: FilesystemPlan;
   /** Credential variables: placeholders (the proxy holds the values), or values a persona passes with `inject: env`. */
   readonly credentials: Readonly<Record<string, string>>;
-  /** Host path of the session's CA bundle, when its proxy terminates TLS (bound read-only at INSIDE.caBundle). */
-  readonly caBundle?: string;
+  /** Host directory with the session's bundle.pem and session-ca.pem, when its proxy terminates TLS (bound read-only at INSIDE.trustDir). */
+  readonly trustDir?: string;
   /** Variables from the parent allowed through (TERM, LANG, ...), already filtered. */
   readonly passEnv: Readonly<Record<string, string>>;
   /** Agent adapter additions: env, read-only files, PATH entries. */
@@ -120,8 +120,23 @@ export function initScript(): string {
     .join('\n');
 }
 
-/** Variables that point TLS clients (OpenSSL, Node, Python requests, curl, git) at a CA bundle. */
-export const TRUST_VARIABLES = ['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO'] as const;
+/**
+ * Where TLS clients inside look for CAs: OpenSSL and Go, Python's requests,
+ * curl and git read the bundle (system CAs + the session CA); Node keeps its
+ * own roots and adds NODE_EXTRA_CA_CERTS, which gets the session CA alone
+ * (Node parses that file at every start: the whole bundle costs a node
+ * process ~40 ms here, one certificate ~18 ms).
+ */
+export function trustEnv(): Record<string, string> {
+  const bundle = `${INSIDE.trustDir}/bundle.pem`;
+  return {
+    SSL_CERT_FILE: bundle,
+    REQUESTS_CA_BUNDLE: bundle,
+    CURL_CA_BUNDLE: bundle,
+    GIT_SSL_CAINFO: bundle,
+    NODE_EXTRA_CA_CERTS: `${INSIDE.trustDir}/session-ca.pem`,
+  };
+}
 
 export function sandboxEnv(req: LaunchRequest): Record<string, string> {
   const proxy = `http://127.0.0.1:${INSIDE.proxyPort}`;
@@ -155,7 +170,7 @@ export function sandboxEnv(req: LaunchRequest): Record<string, string> {
     PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
     PERSONAE_HOOK_TIMEOUT: String(req.hookTimeoutSeconds ?? 30),
     ...(req.adapterEnv ?? {}),
-    ...(req.caBundle !== undefined ? Object.fromEntries(TRUST_VARIABLES.map((v) => [v, INSIDE.caBundle])) : {}),
+    ...(req.trustDir !== undefined ? trustEnv() : {}),
     ...req.credentials,
   };
 }
@@ -175,7 +190,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', req.bridgeDir, INSIDE.bridgeDir);
   add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
   add('--ro-bind', req.emptyFile, INSIDE.emptyFile);
-  if (req.caBundle !== undefined) add('--ro-bind', req.caBundle, INSIDE.caBundle);
+  if (req.trustDir !== undefined) add('--ro-bind', req.trustDir, INSIDE.trustDir);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);

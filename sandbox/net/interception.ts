@@ -5,7 +5,7 @@
 // terminator the proxy uses (made while the sandbox sets itself up). A
 // persona with neither pays for none of it: no CA, no bundle, no TLS code
 // loaded.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventInput } from '../audit/event.js';
 import { bindCredentials } from './credentials.js';
@@ -34,8 +34,8 @@ export interface SessionInterception {
   /** Every real value by variable, for redaction. */
   readonly values: Readonly<Record<string, string>>;
   readonly bindings: readonly Binding[];
-  /** Host path of the trust bundle to bind into the sandbox, when the session terminates TLS. */
-  readonly bundle: string | undefined;
+  /** Host directory to bind into the sandbox, when the session terminates TLS: bundle.pem (system CAs + session CA) and session-ca.pem. */
+  readonly trustDir: string | undefined;
   /** Makes the CA and fills the bundle; resolves with the proxy's interceptor factory (undefined when not needed). */
   start(): Promise<EgressProxyOptions['intercept']>;
 }
@@ -53,11 +53,11 @@ export function needsTermination(bindings: readonly Binding[], rules: CompiledNe
 export function prepareInterception(o: InterceptionOptions): SessionInterception {
   const bound = bindCredentials(o.grants);
   const needed = needsTermination(bound.bindings, o.rules);
-  // The file must exist when the sandbox is spawned (it is bound in); it is filled before the command starts.
-  const bundle = needed ? path.join(o.dir, 'ca-bundle.pem') : undefined;
-  if (bundle !== undefined) writeFileSync(bundle, '', { mode: 0o644 });
+  // The directory must exist when the sandbox is spawned (it is bound in); its files are written before the command starts.
+  const trustDir = needed ? path.join(o.dir, 'trust') : undefined;
+  if (trustDir !== undefined) mkdirSync(trustDir, { mode: 0o755 });
   const start = async (): Promise<EgressProxyOptions['intercept']> => {
-    if (bundle === undefined) return undefined;
+    if (trustDir === undefined) return undefined;
     const [{ createSessionCa }, { createInterceptor }, trust] = await Promise.all([
       import('./session-ca.js'),
       import('./terminate.js'),
@@ -68,14 +68,15 @@ export function prepareInterception(o: InterceptionOptions): SessionInterception
     try {
       system = trust.systemCertificates(o.env);
       ca = createSessionCa(o.sessionId.slice(0, 8));
-      writeFileSync(bundle, trust.sandboxBundle(system, ca.certPem));
+      writeFileSync(path.join(trustDir, 'bundle.pem'), trust.sandboxBundle(system, ca.certPem), { mode: 0o644 });
+      writeFileSync(path.join(trustDir, 'session-ca.pem'), ca.certPem, { mode: 0o644 });
     } catch (e) {
       throw new InterceptionError(`cannot make the session's certificate authority: ${(e as Error).message.split('\n')[0] ?? ''}`);
     }
     const upstreamTrust = trust.upstreamTrust(system, o.upstreamCa);
     return (base) => createInterceptor({ ...base, bindings: bound.bindings, ca, upstreamTrust, onRequest: o.onRequest, onCredential: o.onCredential });
   };
-  return { env: bound.env, values: bound.values, bindings: bound.bindings, bundle, start };
+  return { env: bound.env, values: bound.values, bindings: bound.bindings, trustDir, start };
 }
 
 /** The audit event of one request the proxy saw. */

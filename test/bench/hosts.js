@@ -147,7 +147,7 @@ async function personaeTlsProxy(upstreamPort, caFile) {
     intercept,
   });
   closers.push(() => proxy.close());
-  ready({ port: proxy.endpoint.port, bundle: interception.bundle, placeholder: interception.env.BENCH_TOKEN });
+  ready({ port: proxy.endpoint.port, bundle: path.join(interception.trustDir, 'bundle.pem'), placeholder: interception.env.BENCH_TOKEN });
 }
 
 async function tlsRelay(upstreamPort, caFile) {

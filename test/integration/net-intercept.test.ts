@@ -72,7 +72,7 @@ describe('TLS termination and credential injection at the proxy', () => {
     });
     placeholder = interception.env.GITHUB_TOKEN ?? '';
     otherPlaceholder = interception.env.ANTHROPIC_API_KEY ?? '';
-    bundle = interception.bundle ?? '';
+    bundle = path.join(interception.trustDir ?? '', 'bundle.pem');
     const intercept = await interception.start();
     const at = (s: HttpsTestServer) => ({ host: '127.0.0.1', port: s.port });
     proxy = await startEgressProxy({
@@ -93,7 +93,7 @@ describe('TLS termination and credential injection at the proxy', () => {
 
   const proxyUrl = (): string => `http://127.0.0.1:${proxy.endpoint.kind === 'tcp' ? proxy.endpoint.port : 0}`;
   const curl = (...args: string[]): Promise<Run> => run('curl', ['-sS', '-m', '10', '-x', proxyUrl(), '--cacert', bundle, ...args]);
-  const clientEnv = (): Record<string, string> => ({ HTTPS_PROXY: proxyUrl(), https_proxy: proxyUrl(), SSL_CERT_FILE: bundle, NODE_EXTRA_CA_CERTS: bundle, REQUESTS_CA_BUNDLE: bundle });
+  const clientEnv = (): Record<string, string> => ({ HTTPS_PROXY: proxyUrl(), https_proxy: proxyUrl(), SSL_CERT_FILE: bundle, NODE_EXTRA_CA_CERTS: path.join(path.dirname(bundle), 'session-ca.pem'), REQUESTS_CA_BUNDLE: bundle });
 
   it('gives the placeholder the value\'s shape, never the value', () => {
     expect(placeholder).toMatch(/^ghp_[A-Za-z0-9]+$/);

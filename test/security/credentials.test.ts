@@ -106,7 +106,7 @@ say done 1
       const placeholder = run.marks.token ?? '';
       expect(placeholder).toMatch(/^ghp_[A-Za-z0-9]+$/);
       expect(placeholder).toHaveLength(REAL.length);
-      expect(run.marks.bundle).toBe(Array(5).fill('/run/personae/ca-bundle.pem').join(' '));
+      expect(run.marks.bundle).toBe('/run/personae/trust/bundle.pem /run/personae/trust/session-ca.pem /run/personae/trust/bundle.pem /run/personae/trust/bundle.pem /run/personae/trust/bundle.pem');
       expect(run.stdout).toMatch(new RegExp(`^GITHUB_TOKEN=${placeholder}$`, 'm'));
       expect(run.output).not.toContain(REAL);
       expect(filesContaining(h.workspace, REAL)).toEqual([]);

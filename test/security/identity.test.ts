@@ -80,7 +80,7 @@ ls -la ${h.home} ${h.home}/secrets ${h.home}/homes 2>&1
 cat ${h.home}/secrets/* ${h.home}/homes/other/* 2>&1
 PERSONAE_HOME=${h.home} node ${ROOT}/bin/personae.cjs secret list 2>&1
 grep -rs ${OTHER.slice(0, 9)} ${h.dir} /var/tmp /tmp /run 2>/dev/null | head -5
-say ld "$(python3 -c 'import os; print(sorted(k for k in os.environ if (k.startswith(("LD_", "DYLD_", "PYTHON", "PERL", "NODE_", "BASH_ENV", "GIT_SSH", "SSH_", "AWS_", "GITHUB_", "ANTHROPIC_")) or k in ("ENV", "GIT_CONFIG_PARAMETERS", "PARENT_CANARY")) and os.environ[k] != "/run/personae/ca-bundle.pem"))')"
+say ld "$(python3 -c 'import os; print(sorted(k for k in os.environ if (k.startswith(("LD_", "DYLD_", "PYTHON", "PERL", "NODE_", "BASH_ENV", "GIT_SSH", "SSH_", "AWS_", "GITHUB_", "ANTHROPIC_")) or k in ("ENV", "GIT_CONFIG_PARAMETERS", "PARENT_CANARY")) and not os.environ[k].startswith("/run/personae/trust/")))')"
 `;
         const r = await sandbox(h, 'ident', s, { env: PARENT });
         expect(r.code).toBe(0);
@@ -97,8 +97,8 @@ say ld "$(python3 -c 'import os; print(sorted(k for k in os.environ if (k.starts
           expect(r.stdout, k).not.toContain(v);
           expect(r.stdout, k).not.toMatch(new RegExp(`^${k}=`, 'm'));
         }
-        // (NODE_EXTRA_CA_CERTS is personae's own: the session's CA bundle, left out above.)
-        expect(r.stdout).toMatch(/^NODE_EXTRA_CA_CERTS=\/run\/personae\/ca-bundle\.pem$/m);
+        // (NODE_EXTRA_CA_CERTS is personae's own: the session's CA, left out above.)
+        expect(r.stdout).toMatch(/^NODE_EXTRA_CA_CERTS=\/run\/personae\/trust\/session-ca\.pem$/m);
         expect(r.marks.ld).toBe('[]');
       } finally {
         await cli(h, ['stop', other.session.slice(0, 8)], { env: runEnv(h) });
