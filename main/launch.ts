@@ -3,8 +3,10 @@
 // suspended, expired, missing secret, missing bwrap, bad workspace), gather
 // its credentials, and turn it all into session options. Refusals are one
 // line with a code the UI and the CLI's exit status both use.
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { BASE_URL_VARIABLES, MODEL_API_KEYS, baseUrlAuthority } from '../personas/agent-hosts.js';
+import { credentialSpec } from '../personas/credential-ref.js';
 import { isExpired, checkRunnable, findPersona } from '../personas/loader.js';
 import { personaHomeDir, runDir } from '../personas/paths.js';
 import type { Persona } from '../personas/schema.js';
@@ -13,6 +15,7 @@ import { listSuspended } from '../personas/suspended.js';
 import { adapterFor, hookTimeoutSeconds } from '../sandbox/intercept/adapters.js';
 import { findHostTools, MissingToolError } from '../sandbox/launch/host-tools.js';
 import type { StdioMode } from '../sandbox/launch/spawn.js';
+import type { CredentialGrant } from '../sandbox/net/credentials.js';
 import { parseHostMap, type HostMapTarget } from '../sandbox/net/host-map.js';
 import type { SessionOptions } from '../sandbox/session.js';
 
@@ -51,8 +54,45 @@ export interface PreparedLaunch {
   readonly workspace: string;
   readonly command: readonly string[];
   readonly onBehalfOf: string;
-  readonly credentials: Readonly<Record<string, string>>;
+  readonly credentials: readonly CredentialGrant[];
   readonly hostMap: ReadonlyMap<string, HostMapTarget> | undefined;
+  /** Extra CAs the proxy trusts for upstream servers (PERSONAE_UPSTREAM_CA), PEM. */
+  readonly upstreamCa: string | undefined;
+}
+
+/** The credentials with their values and hosts; a short-form model API key also goes to the agent's overridden base URL host. */
+function gatherCredentials(persona: Persona, env: NodeJS.ProcessEnv, home: string): CredentialGrant[] {
+  const specs = Object.entries(persona.credentials).map(([name, ref]) => ({ name, spec: credentialSpec(name, ref) }));
+  const secrets = getSecrets(home, specs.map((s) => s.spec.secret));
+  if (secrets.missing.length > 0) {
+    throw new LaunchRefusal(
+      'missing-secret',
+      `persona "${persona.name}" needs secret ${secrets.missing.map((m) => `"${m}"`).join(', ')}; store it with: personae secret set ${secrets.missing[0] ?? ''}`,
+    );
+  }
+  return specs.map(({ name, spec }) => {
+    const agent = MODEL_API_KEYS[name];
+    const override = spec.knownHosts && agent !== undefined ? baseUrlAuthority(env[BASE_URL_VARIABLES[agent]]) : undefined;
+    const hosts = override !== undefined && !spec.hosts.includes(override) ? [...spec.hosts, override] : spec.hosts;
+    return { env: name, secret: spec.secret, value: secrets.values[spec.secret] ?? '', inject: spec.inject, hosts };
+  });
+}
+
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificates of PERSONAE_UPSTREAM_CA, or a refusal naming the file and what is wrong with it. */
+function readUpstreamCa(file: string | undefined): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LaunchRefusal('invalid', `PERSONAE_UPSTREAM_CA: cannot read ${file} (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`);
+  }
+  const certs = text.match(PEM_CERT_RE);
+  if (!certs) throw new LaunchRefusal('invalid', `PERSONAE_UPSTREAM_CA: ${file} holds no PEM certificate`);
+  return `${certs.join('\n')}\n`;
 }
 
 function resolveWorkspace(dir: string): string {
@@ -86,18 +126,10 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
   const suspended = suspendedSet(input.home);
   const refusal = checkRunnable(persona, input.now ?? new Date(), suspended, path);
   if (refusal) throw new LaunchRefusal(suspended.has(persona.name) ? 'suspended' : isExpired(persona, input.now) ? 'expired' : 'refused', refusal);
-  const refs = Object.entries(persona.credentials);
-  const secrets = getSecrets(input.home, refs.map(([, ref]) => ref.slice('secret:'.length)));
-  if (secrets.missing.length > 0) {
-    throw new LaunchRefusal(
-      'missing-secret',
-      `persona "${persona.name}" needs secret ${secrets.missing.map((m) => `"${m}"`).join(', ')}; store it with: personae secret set ${secrets.missing[0] ?? ''}`,
-    );
-  }
-  const credentials: Record<string, string> = {};
-  for (const [env, ref] of refs) credentials[env] = secrets.values[ref.slice('secret:'.length)] ?? '';
-  const workspace = resolveWorkspace(input.workspace);
   const env = input.env ?? process.env;
+  const credentials = gatherCredentials(persona, env, input.home);
+  const workspace = resolveWorkspace(input.workspace);
+  const upstreamCa = readUpstreamCa(env.PERSONAE_UPSTREAM_CA);
   let hostMap: Map<string, HostMapTarget> | undefined;
   try {
     hostMap = env.PERSONAE_HOSTS ? parseHostMap(env.PERSONAE_HOSTS) : undefined;
@@ -114,7 +146,7 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
   }
   // No command: the persona's own default (an interactive shell for a shell persona), as in the app.
   const command = input.command.length > 0 ? input.command : defaultAgentCommand(persona.agent, undefined);
-  return { persona, file: path, home: input.home, workspace, command, onBehalfOf: input.onBehalfOf, credentials, hostMap };
+  return { persona, file: path, home: input.home, workspace, command, onBehalfOf: input.onBehalfOf, credentials, hostMap, upstreamCa };
 }
 
 /** The options `Session.start` takes for a prepared launch. */
@@ -136,6 +168,7 @@ export function sessionOptions(
     stdio: io.stdio,
     adapter: adapterFor(p.persona, { workspace: p.workspace, personaHome: personaHomeDir(p.home, p.persona.name), hookTimeoutSeconds: hookTimeoutSeconds(p.persona) }),
     hostMap: p.hostMap,
+    ...(p.upstreamCa !== undefined ? { upstreamCa: p.upstreamCa } : {}),
     ...(io.sessionId !== undefined ? { sessionId: io.sessionId } : {}),
   };
 }

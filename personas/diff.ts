@@ -43,8 +43,10 @@ export function diffPersonas(a: Persona, b: Persona): PersonaChange[] {
   }
   const keys = [...new Set([...Object.keys(a.credentials), ...Object.keys(b.credentials)])].sort();
   for (const k of keys) {
-    const x = a.credentials[k];
-    const y = b.credentials[k];
+    // A credential is a reference (`secret:NAME`) or a spec ({ secret, hosts, inject }): compared as written.
+    const show = (v: (typeof a.credentials)[string] | undefined): string | undefined => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
+    const x = show(a.credentials[k]);
+    const y = show(b.credentials[k]);
     if (x === y) continue;
     out.push({ field: `credentials.${k}`, kind: x === undefined ? 'added' : y === undefined ? 'removed' : 'changed', ...(x === undefined ? {} : { before: x }), ...(y === undefined ? {} : { after: y }) });
   }

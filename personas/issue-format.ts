@@ -2,7 +2,7 @@
 // The reader is a person editing a YAML file, not a TypeScript programmer:
 // say what was expected and what was given, in words.
 import type * as z from 'zod';
-import { FilesystemSchema, LimitsSchema, NetworkSchema, PersonaFieldsSchema, ToolsSchema } from './schema.js';
+import { CredentialSpecSchema, FilesystemSchema, LimitsSchema, NetworkSchema, PersonaFieldsSchema, ToolsSchema } from './schema.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -108,7 +108,8 @@ export function closestKey(key: string, known: readonly string[]): string | unde
 }
 
 function unknownKeyMessage(parentPath: readonly PropertyKey[], key: string): string {
-  const known = KNOWN_KEYS.get(parentPath.join('.'));
+  const isCredential = parentPath.length === 2 && parentPath[0] === 'credentials';
+  const known = isCredential ? Object.keys(CredentialSpecSchema.shape) : KNOWN_KEYS.get(parentPath.join('.'));
   if (!known) return 'unknown field';
   const guess = closestKey(key, known);
   if (guess) return `unknown field; did you mean ${JSON.stringify(guess)}?`;
@@ -164,8 +165,13 @@ function issueMessages(issue: Issue): Array<{ path: readonly PropertyKey[]; mess
       return [{ path, message: sizeWords(issue.origin, issue.minimum, 'least') }];
     case 'too_big':
       return [{ path, message: sizeWords(issue.origin, issue.maximum, 'most') }];
-    case 'invalid_union':
+    case 'invalid_union': {
+      // The branch the value was meant for (the others reject its very type) says what is wrong.
+      const meant = issue.errors.filter((branch) => !branch.every((e) => e.code === 'invalid_type' && e.path.length === 0));
+      const only = meant.length === 1 ? meant[0] : undefined;
+      if (only !== undefined) return only.flatMap((e) => issueMessages({ ...e, path: [...path, ...e.path], input: e.input ?? input } as Issue));
       return [{ path, message: `does not match any allowed form; got ${describeValue(input)}` }];
+    }
     case 'invalid_format':
     case 'custom':
       return [{ path, message: withValue(issue.message, input) }];

@@ -9,7 +9,11 @@
 // are registered on the schema itself, without the copy `.describe()` makes.
 import * as z from 'zod/mini';
 import './zod-config.js';
-import { checkDomainPattern } from './domain-pattern.js';
+import { AGENT_API_HOSTS } from './agent-hosts.js';
+import { checkCredentialHost, credentialSpec, hostReachable } from './credential-ref.js';
+import { checkDomainPattern, parseDomainPattern } from './domain-pattern.js';
+import type { DomainPattern } from './domain-pattern.js';
+import { checkNetworkAllow, parseNetworkAllow } from './http-rule.js';
 import { checkToolRule } from './tool-rule.js';
 
 export const SLUG_RE = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -98,11 +102,32 @@ const checkedString = (problem: (value: string) => string | undefined): z.ZodMin
 
 const DomainPatternSchema = checkedString(checkDomainPattern);
 
+const NetworkAllowSchema = checkedString(checkNetworkAllow);
+
 const ToolRuleSchema = checkedString(checkToolRule);
 
-const CredentialRefSchema = z
-  .string()
-  .check(z.regex(/^secret:[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be secret:NAME (stored with `personae secret set NAME`)'));
+const CredentialRefSchema = described(
+  z.string().check(z.regex(/^secret:[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be secret:NAME (stored with `personae secret set NAME`), or { secret: NAME, hosts: [...] }')),
+  'Short form: a stored secret for a model API key (ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY), sent to that API only.',
+);
+
+export const CredentialSpecSchema = described(
+  z.strictObject({
+    secret: described(
+      z.string().check(z.regex(SECRET_NAME_RE, 'must be the name of a stored secret (personae secret set NAME), without "secret:"')),
+      'The secret\'s name in the local store (`personae secret set NAME`).',
+    ),
+    hosts: described(
+      z.optional(z.array(checkedString(checkCredentialHost)).check(z.minLength(1, 'must name at least one host'))),
+      'The hosts (host or host:port, no wildcards) whose HTTPS requests get the real value; everywhere else the placeholder is refused. Each must be reachable through network.allow.',
+    ),
+    inject: described(
+      z._default(z.enum(['proxy', 'env']), 'proxy'),
+      'proxy (default): the sandbox sees a placeholder and the proxy puts the value into requests to `hosts`. env: the real value in the environment, in the clear.',
+    ),
+  }),
+  'A credential bound to hosts: { secret: github, hosts: [api.github.com, github.com] }.',
+);
 
 const EnvNameSchema = z.string().check(
   z.regex(ENV_NAME_RE, 'must be an environment variable name (A-Z, 0-9, _)'),
@@ -129,8 +154,8 @@ export const FilesystemSchema = described(
 export const NetworkSchema = described(
   z.strictObject({
     allow: described(
-      list(DomainPatternSchema),
-      'Domains the agent may reach through the egress proxy: example.com, *.example.com, host:port. Empty means no network.',
+      list(NetworkAllowSchema),
+      'Domains the agent may reach through the egress proxy: example.com, *.example.com, host:port; or HTTP rules narrowing a host to methods and a path, e.g. "GET,HEAD registry.npmjs.org/**" (each request is then decided and recorded). Empty means no network.',
     ),
     deny: described(list(DomainPatternSchema), 'Domains refused even when an allow pattern matches.'),
   }),
@@ -194,6 +219,59 @@ const DateSchema = z.pipe(
   }),
 );
 
+interface CredentialIssueSink {
+  readonly issues: readonly unknown[];
+  addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void;
+}
+
+/** Hosts a persona's requests can reach: its network.allow patterns and its agent's model API. */
+function reachablePatterns(allow: readonly string[], agent: AgentKind): DomainPattern[] {
+  const out: DomainPattern[] = [];
+  for (const raw of allow) {
+    const entry = parseNetworkAllow(raw);
+    if (typeof entry !== 'string') out.push(entry.pattern);
+  }
+  for (const host of AGENT_API_HOSTS[agent]) {
+    const p = parseDomainPattern(host);
+    if (typeof p !== 'string') out.push(p);
+  }
+  return out;
+}
+
+/** Every credential has hosts it can reach, or says `inject: env`. */
+function checkCredentials(
+  persona: { readonly agent: AgentKind; readonly network: { readonly allow: readonly string[] }; readonly credentials: Readonly<Record<string, string | z.infer<typeof CredentialSpecSchema>>> },
+  ctx: CredentialIssueSink,
+): void {
+  // Only a persona whose every field parsed is checked as a whole (the others already have their lines).
+  if (ctx.issues.length > 0) return;
+  const reachable = reachablePatterns(persona.network.allow, persona.agent);
+  for (const [env, ref] of Object.entries(persona.credentials)) {
+    if (typeof ref !== 'string' && ref.inject === 'env') {
+      if (ref.hosts !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['credentials', env, 'hosts'], message: 'cannot go with inject: env: a value in the environment goes wherever the agent sends it; drop hosts, or drop inject: env' });
+      }
+      continue;
+    }
+    const spec = credentialSpec(env, ref);
+    if (spec.hosts.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials', env],
+        message: `secret:${spec.secret} has no hosts, so personae would send it nowhere; bind it with { secret: ${spec.secret}, hosts: [api.example.com] }, or pass it in the clear with { secret: ${spec.secret}, inject: env }`,
+      });
+      continue;
+    }
+    if (spec.knownHosts) continue;
+    spec.hosts.forEach((host, i) => {
+      const pattern = parseDomainPattern(host);
+      if (typeof pattern !== 'string' && !hostReachable(pattern, reachable)) {
+        ctx.addIssue({ code: 'custom', path: ['credentials', env, 'hosts', i], message: `${JSON.stringify(host)} is not allowed by network.allow, so the credential could never be sent there` });
+      }
+    });
+  }
+}
+
 /** The fields of a persona file, as written (display_name may be left out). */
 export const PersonaFieldsSchema = z.strictObject({
     version: described(z.literal(1), 'Persona file format version. Always 1.'),
@@ -210,12 +288,12 @@ export const PersonaFieldsSchema = z.strictObject({
     filesystem: z._default(FilesystemSchema, { write: [], read_deny: [], allow_sensitive: [] }),
     network: z._default(NetworkSchema, { allow: [], deny: [] }),
     credentials: described(
-      z._default(z.record(EnvNameSchema, CredentialRefSchema), {}),
-      'Environment variables set from the local secret store: { GITHUB_TOKEN: secret:gh-night }.',
+      z._default(z.record(EnvNameSchema, z.union([CredentialRefSchema, CredentialSpecSchema])), {}),
+      'Environment variables from the local secret store. The sandbox sees a placeholder; the proxy sends the value to the credential\'s hosts only: { GITHUB_TOKEN: { secret: gh, hosts: [api.github.com] } }.',
     ),
     tools: z._default(ToolsSchema, { allow: [], ask: [], deny: [] }),
     limits: z._default(LimitsSchema, { approval_timeout: '5m', drift_threshold: 5, on_drift: 'stop' }),
-});
+}).check(z.superRefine((persona, ctx) => checkCredentials(persona, ctx)));
 
 export const PersonaSchema = described(
   z.pipe(PersonaFieldsSchema, z.transform((p) => ({ ...p, display_name: p.display_name ?? p.name }))),

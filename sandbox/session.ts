@@ -22,6 +22,8 @@ import { bridgeSockets, passwdFor, pickPassEnv, planLaunch, type LaunchRequest }
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
+import type { CredentialGrant } from './net/credentials.js';
+import { credentialEvent, prepareInterception, requestEvent } from './net/interception.js';
 import type { AgentAdapter } from './intercept/adapter.js';
 import { startControlServer, type ControlServer } from './session-control.js';
 import { SessionFilesystem } from './session-fs.js';
@@ -41,7 +43,10 @@ export interface SessionOptions {
   readonly command: readonly string[];
   readonly onBehalfOf: string;
   readonly userHome: string;
-  readonly credentials: Readonly<Record<string, string>>;
+  /** The persona's credentials with their values; the sandbox sees placeholders (see net/interception.ts). */
+  readonly credentials: readonly CredentialGrant[];
+  /** Extra CAs the proxy trusts for upstream servers (PERSONAE_UPSTREAM_CA), PEM. */
+  readonly upstreamCa?: string;
   /**
    * The audit log, or how to open it: then it is opened once the sandbox is
    * spawned (the sandbox sets itself up meanwhile, its command held until the
@@ -129,7 +134,7 @@ export class Session {
   ) {
     this.id = options.sessionId ?? randomUUID();
     this.labels = { session: this.id, persona: options.persona.name, agent, on_behalf_of: options.onBehalfOf };
-    const redact = createRedactor(options.credentials);
+    const redact = createRedactor(Object.fromEntries(options.credentials.map((c) => [c.env, c.value])));
     if (typeof options.store !== 'function') this.store = options.store;
     this.emit = (input: EventInput) => {
       this.files?.note(input);
@@ -255,6 +260,18 @@ export class Session {
     // The proxy's and the broker's sockets go in a directory of their own, bound into the sandbox.
     const bridgeDir = path.join(dir, 'bridge');
     mkdirSync(bridgeDir, { mode: 0o700 });
+    const network = { allow: [...o.persona.network.allow, ...adapterPlan.networkAllow], deny: o.persona.network.deny };
+    const rules = compileNetworkRules(network.allow, network.deny);
+    const interception = prepareInterception({
+      grants: o.credentials,
+      rules,
+      dir,
+      sessionId: this.id,
+      env: o.env ?? process.env,
+      ...(o.upstreamCa !== undefined ? { upstreamCa: o.upstreamCa } : {}),
+      onRequest: (r) => this.emit(requestEvent(r)),
+      onCredential: (c) => this.emit(credentialEvent(c)),
+    });
     const req: LaunchRequest = {
       persona: o.persona,
       sessionId: this.id,
@@ -269,7 +286,8 @@ export class Session {
       tripwires: { file: tripwires.file, mountPoints: tripwires.mountPoints },
       emptyFile,
       fs: fsPrep.plan,
-      credentials: o.credentials,
+      credentials: interception.env,
+      ...(interception.trustDir !== undefined ? { trustDir: interception.trustDir } : {}),
       passEnv: pickPassEnv(o.env ?? process.env),
       adapterEnv: adapterPlan.env,
       roBinds: adapterPlan.roBinds,
@@ -312,11 +330,12 @@ export class Session {
     });
     this.cleanups.push(() => broker.close());
 
-    const network = { allow: [...o.persona.network.allow, ...adapterPlan.networkAllow], deny: o.persona.network.deny };
+    const intercept = await interception.start();
     const proxy: EgressProxy = await startEgressProxy({
       socketPath: sockets.proxy,
-      rules: compileNetworkRules(network.allow, network.deny),
+      rules,
       hostMap: o.hostMap,
+      ...(intercept !== undefined ? { intercept } : {}),
       onEvent: (a) =>
         this.emit({
           kind: 'net.connect',

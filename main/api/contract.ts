@@ -305,6 +305,15 @@ export const ReviewFileSchema = z.strictObject({
 });
 
 export const ReviewDestinationSchema = z.strictObject({ target: z.string(), allowed: z.number(), denied: z.number() });
+/** HTTP requests the proxy saw (terminated HTTPS, plain HTTP to rule hosts), by method and host; credentials by name only. */
+export const ReviewRequestsSchema = z.strictObject({
+  target: z.string(),
+  allowed: z.number(),
+  denied: z.number(),
+  bytes_in: z.number(),
+  bytes_out: z.number(),
+  credentials: z.array(z.string()),
+});
 
 export const ReviewPersonaSchema = z.strictObject({
   persona: z.string(),
@@ -318,6 +327,9 @@ export const ReviewPersonaSchema = z.strictObject({
   drift_flags: z.array(z.strictObject({ ts: z.string(), session: z.string(), target: z.string().nullable(), reason: z.string().nullable() })),
   files: z.array(ReviewFileSchema),
   network: z.array(ReviewDestinationSchema),
+  requests: z.array(ReviewRequestsSchema),
+  /** Placeholders refused on their way to a host their credential is not bound to. */
+  credential_refusals: z.number(),
   denied_calls: z.array(EventSchema),
   /** Every denial of the range, identical ones grouped, most frequent first. */
   denied_groups: z.array(ReviewDeniedGroupSchema),

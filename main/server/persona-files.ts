@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
+import { secretName } from '../../personas/credential-ref.js';
 import { describeIssues, formatPath } from '../../personas/issue-format.js';
 import { isExpired, listPersonas, loadPersonaFile, parsePersonaText, PERSONA_EXTENSIONS } from '../../personas/loader.js';
 import type { PersonaFormat } from '../../personas/loader.js';
@@ -17,7 +18,7 @@ import { applyToYaml } from './yaml-edit.js';
 
 export function summarize(persona: Persona, file: string, suspended: ReadonlySet<string>, now = new Date()): PersonaSummary {
   const credentials: Record<string, string> = {};
-  for (const [env, ref] of Object.entries(persona.credentials)) credentials[env] = ref.slice('secret:'.length);
+  for (const [env, ref] of Object.entries(persona.credentials)) credentials[env] = secretName(ref);
   const limits: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(persona.limits)) if (typeof v === 'string' || typeof v === 'number') limits[k] = v;
   return {

@@ -41,6 +41,7 @@ function personaSection(p: ReviewPersona): string {
     ['denials', String(p.denials)],
     ['drift flags', String(p.drift_flags.length)],
     ['files changed', String(p.files.length)],
+    ['credential refusals', String(p.credential_refusals)],
   ];
   return `<section class="card"><h2>${e(p.display_name ?? p.persona)} <span class="muted">${e(p.persona)}</span></h2>
 <div class="stats">${stats.map(([k, v]) => `<div class="stat"><b>${e(v)}</b>${e(k)}</div>`).join('')}</div>
@@ -60,6 +61,10 @@ function personaSection(p: ReviewPersona): string {
 <h3>Network destinations</h3>${table(
     ['destination', 'allowed', 'denied'],
     p.network.map((n) => [`<code>${e(n.target)}</code>`, `<span class="allow">${n.allowed}</span>`, n.denied > 0 ? `<span class="deny">${n.denied}</span>` : '0']),
+  )}
+<h3>HTTP requests</h3>${table(
+    ['method and host', 'allowed', 'denied', 'bytes in', 'bytes out', 'credentials sent'],
+    p.requests.map((r) => [`<code>${e(r.target)}</code>`, `<span class="allow">${r.allowed}</span>`, r.denied > 0 ? `<span class="deny">${r.denied}</span>` : '0', String(r.bytes_in), String(r.bytes_out), e(r.credentials.join(', '))]),
   )}</section>`;
 }
 

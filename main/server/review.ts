@@ -33,7 +33,7 @@ export function reviewRange(q: ReviewQuery, now: Date): { since: Date; until: Da
 function emptyPersona(persona: string, displayName: string | null): ReviewPersona {
   return {
     persona, display_name: displayName, sessions: [], duration_ms: 0, tool_calls: 0, commands: 0, denials: 0, approvals: 0,
-    drift_flags: [], files: [], network: [], denied_calls: [], denied_groups: [],
+    drift_flags: [], files: [], network: [], requests: [], credential_refusals: 0, denied_calls: [], denied_groups: [],
   };
 }
 
@@ -74,6 +74,7 @@ export function summarizeReview(input: ReviewInput): Review {
   const files = new Map<string, Map<string, { writes: number; deletes: number; diff: string | null }>>();
   const nets = new Map<string, Map<string, { allowed: number; denied: number }>>();
   const denied = new Map<string, Map<string, ReviewDeniedGroup & { ids: Set<string> }>>();
+  const requests = new Map<string, Map<string, { allowed: number; denied: number; bytes_in: number; bytes_out: number; credentials: Set<string> }>>();
   for (const e of input.events) {
     const p = get(e.persona);
     if (e.kind === 'tool.call') p.tool_calls++;
@@ -105,6 +106,19 @@ export function summarizeReview(input: ReviewInput): Review {
       if (typeof e.detail.diff === 'string') f.diff = e.detail.diff;
       m.set(e.target, f);
     }
+    if (e.kind === 'credential' && e.decision === 'deny') p.credential_refusals++;
+    if (e.kind === 'http.request') {
+      let m = requests.get(e.persona);
+      if (m === undefined) requests.set(e.persona, (m = new Map()));
+      const key = `${String(e.detail.method ?? '?')} ${String(e.detail.host ?? '?')}`;
+      const r = m.get(key) ?? { allowed: 0, denied: 0, bytes_in: 0, bytes_out: 0, credentials: new Set<string>() };
+      if (e.decision === 'deny') r.denied++;
+      else r.allowed++;
+      r.bytes_in += typeof e.detail.bytes_in === 'number' ? e.detail.bytes_in : 0;
+      r.bytes_out += typeof e.detail.bytes_out === 'number' ? e.detail.bytes_out : 0;
+      if (Array.isArray(e.detail.credentials)) for (const c of e.detail.credentials) r.credentials.add(String(c));
+      m.set(key, r);
+    }
     if (e.kind === 'net.connect' && e.target !== null) {
       let m = nets.get(e.persona);
       if (m === undefined) nets.set(e.persona, (m = new Map()));
@@ -125,6 +139,11 @@ export function summarizeReview(input: ReviewInput): Review {
   }
   for (const [persona, m] of nets) {
     get(persona).network = [...m].map(([target, n]) => ({ target, ...n })).sort((a, b) => b.denied + b.allowed - (a.denied + a.allowed));
+  }
+  for (const [persona, m] of requests) {
+    get(persona).requests = [...m]
+      .map(([target, r]) => ({ target, allowed: r.allowed, denied: r.denied, bytes_in: r.bytes_in, bytes_out: r.bytes_out, credentials: [...r.credentials].sort() }))
+      .sort((a, b) => b.denied + b.allowed - (a.denied + a.allowed));
   }
   return {
     since: input.since.toISOString(),

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { EventFilter } from '../../main/api/contract.js';
 
-const KINDS = ['', 'tool.*', 'exec', 'fs.*', 'net.connect', 'session.*', 'stop', 'limit', 'approval', 'drift', 'error'];
+const KINDS = ['', 'tool.*', 'exec', 'fs.*', 'net.connect', 'http.request', 'credential', 'session.*', 'stop', 'limit', 'approval', 'drift', 'error'];
 
 export interface FilterOptions {
   readonly personas: readonly string[];

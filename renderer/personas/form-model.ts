@@ -47,6 +47,29 @@ function str(v: unknown): string {
   return v === undefined || v === null ? '' : String(v);
 }
 
+/** One credential as a form line: `ENV=secret:NAME`, `ENV=secret:NAME hosts=a.com,b.com` or `ENV=secret:NAME inject=env`. */
+function credentialLine(env: string, ref: unknown): string {
+  if (typeof ref !== 'object' || ref === null) return `${env}=${str(ref)}`;
+  const r = ref as { secret?: unknown; hosts?: unknown; inject?: unknown };
+  const hosts = Array.isArray(r.hosts) && r.hosts.length > 0 ? ` hosts=${r.hosts.map(String).join(',')}` : '';
+  const inject = r.inject === 'env' ? ' inject=env' : '';
+  return `${env}=secret:${str(r.secret)}${hosts}${inject}`;
+}
+
+/** A form line's credential: the short form, or the long form when it names hosts or inject. */
+function credentialRef(text: string): unknown {
+  const [ref = '', ...opts] = text.split(/\s+/);
+  if (opts.length === 0) return ref;
+  const out: Data = { secret: ref.replace(/^secret:/, '') };
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    const key = eq === -1 ? o : o.slice(0, eq);
+    const value = eq === -1 ? '' : o.slice(eq + 1);
+    out[key] = key === 'hosts' ? value.split(',').map((h) => h.trim()).filter((h) => h !== '') : value;
+  }
+  return out;
+}
+
 function list(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
 }
@@ -56,7 +79,7 @@ export function formFromData(data: Data): PersonaForm {
   const net = obj(data.network);
   const tools = obj(data.tools);
   const limits = obj(data.limits);
-  const creds = Object.entries(obj(data.credentials)).map(([k, v]) => `${k}=${String(v)}`).join('\n');
+  const creds = Object.entries(obj(data.credentials)).map(([k, v]) => credentialLine(k, v)).join('\n');
   return {
     name: str(data.name), display_name: str(data.display_name), owner: str(data.owner), purpose: str(data.purpose),
     agent: str(data.agent) || 'shell', execution_mode: str(data.execution_mode) || 'approve', expires: str(data.expires),
@@ -95,7 +118,7 @@ export function dataFromForm(f: PersonaForm, base: Data = {}): Data {
   const creds: Data = {};
   for (const l of list(f.credentials)) {
     const eq = l.indexOf('=');
-    if (eq > 0) creds[l.slice(0, eq).trim()] = l.slice(eq + 1).trim();
+    if (eq > 0) creds[l.slice(0, eq).trim()] = credentialRef(l.slice(eq + 1).trim());
     else creds[l] = '';
   }
   for (const [k, v] of [['filesystem', fs], ['network', net], ['tools', tools], ['limits', limits], ['credentials', creds]] as const) {

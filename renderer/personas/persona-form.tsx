@@ -106,12 +106,12 @@ export function PersonaFormPage({ name }: { name?: string }) {
       <div className="grid2">
         {area('write', 'Writable paths', 'one per line; {workspace} is the session workspace; empty: nothing writable')}
         {area('read_deny', 'Hidden paths', 'one per line, e.g. ~/.ssh')}
-        {area('network_allow', 'Network: allow', 'domains, one per line (example.com, *.example.com); empty: no network')}
+        {area('network_allow', 'Network: allow', 'domains, one per line (example.com, *.example.com), or HTTP rules (GET,HEAD registry.npmjs.org/**); empty: no network')}
         {area('network_deny', 'Network: deny', 'domains refused even when allowed')}
         {area('tools_allow', 'Tools: allow', 'rules like Bash(npm run test:*), Read, Edit(src/**)')}
         {area('tools_ask', 'Tools: ask', 'calls that wait for a human')}
         {area('tools_deny', 'Tools: deny', 'e.g. Bash(git push:*)')}
-        {area('credentials', 'Credentials', 'ENV_NAME=secret:NAME, one per line (values live in the secret store)')}
+        {area('credentials', 'Credentials', 'ENV_NAME=secret:NAME hosts=api.example.com, one per line; the agent sees a placeholder, the proxy sends the value to those hosts only')}
         {text('max_runtime', 'Max runtime', 'e.g. 30m or 8h')}
         {text('max_tool_calls', 'Max tool calls')}
         {text('approval_timeout', 'Approval timeout', 'default 5m')}

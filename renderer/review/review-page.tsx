@@ -16,11 +16,12 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
   const stats: Array<[string, number | string]> = [
     ['sessions', p.sessions.length], ['duration', duration(p.duration_ms)], ['tool calls', p.tool_calls], ['commands', p.commands],
     ['denials', p.denials], ['drift flags', p.drift_flags.length], ['files changed', p.files.length], ['destinations', p.network.length],
+    ['credential refusals', p.credential_refusals],
   ];
   return (
     <article className="card review-persona" data-persona={p.persona}>
       <header><PersonaChip name={p.persona} /> <strong>{p.display_name ?? p.persona}</strong></header>
-      <div className="stats">{stats.map(([k, v]) => <div key={k} className={`stat${k === 'denials' && Number(v) > 0 ? ' bad' : ''}`}><b>{v}</b>{k}</div>)}</div>
+      <div className="stats">{stats.map(([k, v]) => <div key={k} className={`stat${(k === 'denials' || k === 'credential refusals') && Number(v) > 0 ? ' bad' : ''}`}><b>{v}</b>{k}</div>)}</div>
       <details open={p.denied_groups.length > 0}>
         <summary>Denied ({p.denials})</summary>
         <ul className="plain denied-groups">
@@ -57,6 +58,10 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
       <details>
         <summary>Network destinations ({p.network.length})</summary>
         <ul className="plain">{p.network.map((n) => <li key={n.target}><code>{n.target}</code> <span className={n.allowed > 0 ? 'd-allowed' : 'muted'}>{n.allowed} allowed</span> · <span className={n.denied > 0 ? 'd-denied' : 'muted'}>{n.denied} denied</span></li>)}</ul>
+      </details>
+      <details open={p.requests.some((r) => r.denied > 0)}>
+        <summary>HTTP requests ({p.requests.reduce((n, r) => n + r.allowed + r.denied, 0)})</summary>
+        <ul className="plain">{p.requests.map((r) => <li key={r.target}><code>{r.target}</code> <span className="d-allowed">{r.allowed} allowed</span> · <span className="d-denied">{r.denied} denied</span> <span className="muted">· {r.bytes_out} B out, {r.bytes_in} B in{r.credentials.length > 0 ? ` · sent ${r.credentials.join(', ')}` : ''}</span></li>)}</ul>
       </details>
     </article>
   );

@@ -11,6 +11,7 @@
 //    (a settings file Claude Code silently dropped registers no hooks);
 //  - Claude Code's own OpenTelemetry events are received on the broker socket
 //    and any tool that ran without a hook decision is flagged as `bypass`.
+import { AGENT_API_HOSTS } from '../../personas/agent-hosts.js';
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
@@ -126,7 +127,7 @@ export function claudeAdapter(persona: Persona, opts: ClaudeAdapterOptions): Age
       session.onTelemetry = (p, body) => detector.receive(p, body);
       await Promise.resolve();
       return {
-        networkAllow: ['api.anthropic.com', ...(apiHost && apiHost !== 'api.anthropic.com' ? [apiHost] : [])],
+        networkAllow: [...AGENT_API_HOSTS.claude, ...(apiHost && !(AGENT_API_HOSTS.claude as readonly string[]).includes(apiHost) ? [apiHost] : [])],
         env: {
           CLAUDE_CONFIG_DIR: path.join(opts.personaHome, '.claude'),
           CLAUDE_CODE_TMPDIR: '/tmp',

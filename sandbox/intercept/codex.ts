@@ -22,6 +22,7 @@
 //    `Bash(prefix:*)` deny rules become Codex execpolicy `forbidden` prefix
 //    rules (`$CODEX_HOME/rules/`, read-only), enforced even when a hook fails.
 //  - SessionStart must check in within HOOKS_LIVE_MS or the session stops.
+import { AGENT_API_HOSTS } from '../../personas/agent-hosts.js';
 import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseToolRule } from '../../personas/tool-rule.js';
@@ -34,7 +35,7 @@ import { AgentCommandError, baseUrlHost, findAgentInstall, HOOKS_LIVE_MS, hooksL
 const INSIDE_CODEX = '/run/personae/codex';
 const INSIDE_BIN = '/run/personae/agent-bin';
 /** API domains Codex needs with an API key (ChatGPT sign-in would add chatgpt.com and auth.openai.com). */
-export const CODEX_API_DOMAINS = ['api.openai.com'] as const;
+export const CODEX_API_DOMAINS = AGENT_API_HOSTS.codex;
 /** The credential Codex reads: OPENAI_API_KEY (`codex exec` also takes CODEX_API_KEY). */
 export const CODEX_CREDENTIAL_ENV = 'OPENAI_API_KEY';
 

@@ -23,6 +23,7 @@
 //    bring its own hooks).
 //  - --approval-mode yolo never waits on a prompt; the hooks decide.
 //  - SessionStart must check in within HOOKS_LIVE_MS or the session stops.
+import { AGENT_API_HOSTS } from '../../personas/agent-hosts.js';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
@@ -35,7 +36,7 @@ import type { RuleCall } from './codex.js';
 const INSIDE_GEMINI = '/run/personae/gemini';
 const INSIDE_BIN = '/run/personae/agent-bin';
 /** The API domain Gemini needs with an API key (Google sign-in would add oauth2/cloudcode-pa.googleapis.com). */
-export const GEMINI_API_DOMAINS = ['generativelanguage.googleapis.com'] as const;
+export const GEMINI_API_DOMAINS = AGENT_API_HOSTS.gemini;
 /** The credential Gemini CLI reads with API-key auth (GOOGLE_API_KEY for Vertex AI). */
 export const GEMINI_CREDENTIAL_ENV = 'GEMINI_API_KEY';
 /** Every personae hook carries this name: disabling it by name disables SessionStart too, which the check-in catches. */

@@ -14,6 +14,8 @@ export const INSIDE = {
   brokerSocket: '/run/personae/bridge/broker.sock',
   execLogSocket: '/run/personae/execlog.sock',
   emptyFile: '/run/personae/empty',
+  /** A session whose proxy terminates TLS: bundle.pem (system CAs + the session CA) and session-ca.pem. */
+  trustDir: '/run/personae/trust',
   seccomp: '/run/personae/bin/personae-seccomp',
   gitHooks: '/run/personae/git-hooks',
   hooks: '/run/personae/hooks',
@@ -74,7 +76,10 @@ export interface LaunchRequest {
   /** An empty, unreadable file used to hide denied files. */
   readonly emptyFile: string;
   readonly fs: FilesystemPlan;
+  /** Credential variables: placeholders (the proxy holds the values), or values a persona passes with `inject: env`. */
   readonly credentials: Readonly<Record<string, string>>;
+  /** Host directory with the session's bundle.pem and session-ca.pem, when its proxy terminates TLS (bound read-only at INSIDE.trustDir). */
+  readonly trustDir?: string;
   /** Variables from the parent allowed through (TERM, LANG, ...), already filtered. */
   readonly passEnv: Readonly<Record<string, string>>;
   /** Agent adapter additions: env, read-only files, PATH entries. */
@@ -137,6 +142,24 @@ export function initScript(ownTerminal = false): string {
     .join('\n');
 }
 
+/**
+ * Where TLS clients inside look for CAs: OpenSSL and Go, Python's requests,
+ * curl and git read the bundle (system CAs + the session CA); Node keeps its
+ * own roots and adds NODE_EXTRA_CA_CERTS, which gets the session CA alone
+ * (Node parses that file at every start: the whole bundle costs a node
+ * process ~40 ms here, one certificate ~18 ms).
+ */
+export function trustEnv(): Record<string, string> {
+  const bundle = `${INSIDE.trustDir}/bundle.pem`;
+  return {
+    SSL_CERT_FILE: bundle,
+    REQUESTS_CA_BUNDLE: bundle,
+    CURL_CA_BUNDLE: bundle,
+    GIT_SSL_CAINFO: bundle,
+    NODE_EXTRA_CA_CERTS: `${INSIDE.trustDir}/session-ca.pem`,
+  };
+}
+
 export function sandboxEnv(req: LaunchRequest): Record<string, string> {
   const proxy = `http://127.0.0.1:${INSIDE.proxyPort}`;
   const socks = `socks5h://127.0.0.1:${INSIDE.proxyPort}`;
@@ -169,6 +192,7 @@ export function sandboxEnv(req: LaunchRequest): Record<string, string> {
     PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
     PERSONAE_HOOK_TIMEOUT: String(req.hookTimeoutSeconds ?? 30),
     ...(req.adapterEnv ?? {}),
+    ...(req.trustDir !== undefined ? trustEnv() : {}),
     ...req.credentials,
   };
 }
@@ -197,6 +221,7 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   add('--ro-bind', req.bridgeDir, INSIDE.bridgeDir);
   add('--ro-bind', req.execLogSocket, INSIDE.execLogSocket);
   add('--ro-bind', req.emptyFile, INSIDE.emptyFile);
+  if (req.trustDir !== undefined) add('--ro-bind', req.trustDir, INSIDE.trustDir);
   add('--ro-bind', req.tools.seccomp, INSIDE.seccomp);
   add('--ro-bind', req.tools.gitHooks, INSIDE.gitHooks);
   add('--ro-bind', req.tools.hooks, INSIDE.hooks);

@@ -3,12 +3,23 @@
 // allowed; a pattern without a port grants only the web ports 80 and 443.
 import { parseDomainPattern } from '../../personas/domain-pattern.js';
 import type { DomainPattern } from '../../personas/domain-pattern.js';
+import { parseNetworkAllow } from '../../personas/http-rule.js';
+import type { HttpMethod } from '../../personas/http-rule.js';
 import { normalizeHost } from './host.js';
+
+export interface HttpRule {
+  /** undefined: any method. */
+  readonly methods: readonly HttpMethod[] | undefined;
+  /** Matches the request path (without its query); undefined: any path. */
+  readonly path: RegExp | undefined;
+}
 
 export interface NetworkRule {
   /** The pattern as the persona wrote it (trimmed), for reasons. */
   readonly source: string;
   readonly pattern: DomainPattern;
+  /** Set for an allow entry that narrows its host to methods and paths. */
+  readonly http?: HttpRule;
 }
 
 export interface CompiledNetworkRules {
@@ -27,17 +38,40 @@ export const DEFAULT_PORTS: readonly number[] = [80, 443];
 export const REASON_IP_TARGET = 'IP address targets are not allowed';
 export const REASON_NO_MATCH = 'no network.allow rule matches';
 
-function compileList(list: readonly string[], field: 'network.allow' | 'network.deny'): NetworkRule[] {
+/** A path glob as a RegExp: `*` within a segment, `**` across segments, a trailing `/**` matching the directory too. */
+export function pathGlob(glob: string): RegExp {
+  const segments = glob.split('/').slice(1);
+  let re = '';
+  segments.forEach((segment, i) => {
+    const last = i === segments.length - 1;
+    if (segment === '**') re += last ? '(?:/.*)?' : '(?:/[^/]+)*';
+    else re += `/${segment.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}`;
+  });
+  return new RegExp(`^${re === '' ? '/' : re}$`);
+}
+
+function compileAllow(list: readonly string[]): NetworkRule[] {
+  return list.map((raw, index) => {
+    const entry = parseNetworkAllow(raw);
+    if (typeof entry === 'string') throw new Error(`network.allow[${index}]: ${entry}`);
+    const source = raw.trim().replace(/\s+/g, ' ');
+    if (entry.http === undefined) return { source, pattern: entry.pattern };
+    const path = entry.http.path === undefined ? undefined : pathGlob(entry.http.path);
+    return { source, pattern: entry.pattern, http: { methods: entry.http.methods, path } };
+  });
+}
+
+function compileDeny(list: readonly string[]): NetworkRule[] {
   return list.map((raw, index) => {
     const pattern = parseDomainPattern(raw);
-    if (typeof pattern === 'string') throw new Error(`${field}[${index}]: ${pattern}`);
+    if (typeof pattern === 'string') throw new Error(`network.deny[${index}]: ${pattern}`);
     return { source: raw.trim(), pattern };
   });
 }
 
 /** Compiles allow/deny patterns; throws an Error naming the first bad pattern (`network.allow[2]: ...`). */
 export function compileNetworkRules(allow: readonly string[], deny: readonly string[]): CompiledNetworkRules {
-  return { allow: compileList(allow, 'network.allow'), deny: compileList(deny, 'network.deny') };
+  return { allow: compileAllow(allow), deny: compileDeny(deny) };
 }
 
 /** True when a normalized domain matches the pattern's host part (ports aside). */

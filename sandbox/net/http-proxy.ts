@@ -64,7 +64,10 @@ async function handleConnect(ctx: TunnelContext, req: IncomingMessage, client: S
     return;
   }
   const target = `${outcome.host}:${authority.port}`;
-  if (outcome.kind === 'denied') {
+  if (outcome.kind === 'intercept') {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    ctx.intercept?.serveTunnel(client, head, outcome.target);
+  } else if (outcome.kind === 'denied') {
     closeSoon(client, rawResponse(403, `personae proxy: blocked ${target}: ${outcome.reason}`));
   } else if (outcome.kind === 'failed') {
     closeSoon(client, rawResponse(statusForError(outcome.error), `personae proxy: cannot reach ${target}: ${outcome.error}`));
@@ -86,6 +89,11 @@ async function forward(ctx: TunnelContext, req: IncomingMessage, res: ServerResp
   const label = `${gate.host}:${target.port}`;
   if (gate.kind === 'denied') return respond(res, 403, `personae proxy: blocked ${label}: ${gate.reason}`);
   if (gate.kind === 'failed') return respond(res, statusForError(gate.error), `personae proxy: cannot reach ${label}: ${gate.error}`);
+  if (ctx.intercept?.inspectsPlain(gate.host, target.port)) {
+    gate.finish();
+    ctx.intercept.forwardPlain(req, res, { host: gate.host, port: target.port, address: gate.address, upstreamPort: gate.port, authority: target.authority });
+    return;
+  }
   let upstream: Socket;
   try {
     upstream = await connectUpstream(gate.address, gate.port, ctx.connectTimeoutMs, ctx.track);

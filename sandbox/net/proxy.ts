@@ -16,6 +16,7 @@ import type { LookupFn } from './resolve.js';
 import { SOCKS_VERSION, serveSocks5 } from './socks5.js';
 import { closeSoon } from './tunnel.js';
 import type { TunnelContext } from './tunnel.js';
+import type { Interceptor } from './terminate.js';
 
 export type { NetAttempt, NetProtocol } from './gate.js';
 export { parseHostMap } from './host-map.js';
@@ -40,6 +41,8 @@ export interface EgressProxyOptions {
   readonly handshakeTimeoutMs?: number;
   /** Upstream connect timeout (default 10 s). */
   readonly connectTimeoutMs?: number;
+  /** Makes the TLS terminator (sandbox/net/terminate.ts) for a session with bound credentials or HTTP rules. */
+  readonly intercept?: (base: { readonly rules: CompiledNetworkRules; readonly track: (socket: Socket) => void; readonly idleTimeoutMs: number }) => Interceptor;
 }
 
 export interface EgressProxyStats {
@@ -127,7 +130,13 @@ interface Registry {
 
 function makeContext(options: EgressProxyOptions, registry: Registry): TunnelContext {
   const { counters, sockets } = registry;
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
   return {
+    ...(options.intercept ? { intercept: options.intercept({ rules: options.rules, track, idleTimeoutMs }) } : {}),
     rules: options.rules,
     hostMap: normalizeHostMap(options.hostMap),
     lookup: options.lookup ?? systemLookup,
@@ -141,15 +150,12 @@ function makeContext(options: EgressProxyOptions, registry: Registry): TunnelCon
         // A failing consumer must not take the proxy down.
       }
     },
-    track: (socket: Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    },
+    track,
     malformed: (_protocol: NetProtocol, _message: string) => {
       counters.malformed += 1;
     },
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    idleTimeoutMs: options.idleTimeoutMs ?? 300_000,
+    idleTimeoutMs,
   };
 }
 
@@ -215,6 +221,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
+      ctx.intercept?.close();
       server.close(() => resolve());
       for (const socket of registry.sockets) socket.destroy();
       registry.sockets.clear();

@@ -130,6 +130,10 @@ async function connectAndPipe(ctx: TunnelContext, client: Socket, request: Socks
     return;
   }
   client.write(socksReply(SocksReply.succeeded));
+  if (outcome.kind === 'intercept') {
+    ctx.intercept?.serveTunnel(client, rest, outcome.target);
+    return;
+  }
   if (rest.length > 0) outcome.upstream.write(rest);
   pipeTunnel(client, outcome.upstream, ctx.idleTimeoutMs);
 }

@@ -5,8 +5,11 @@ import type { Socket } from 'node:net';
 import { passGate } from './gate.js';
 import { errorCode } from './resolve.js';
 import type { GateContext, NetProtocol } from './gate.js';
+import type { Interceptor, TunnelTarget } from './terminate.js';
 
 export interface TunnelContext extends GateContext {
+  /** TLS termination and request inspection, when the session has bound credentials or HTTP rules. */
+  readonly intercept?: Interceptor;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   /** Registers a socket so that closing the proxy destroys it. */
@@ -18,7 +21,8 @@ export interface TunnelContext extends GateContext {
 export type TunnelOutcome =
   | { readonly kind: 'denied'; readonly host: string; readonly reason: string }
   | { readonly kind: 'failed'; readonly host: string; readonly error: string }
-  | { readonly kind: 'connected'; readonly host: string; readonly upstream: Socket };
+  | { readonly kind: 'connected'; readonly host: string; readonly upstream: Socket }
+  | { readonly kind: 'intercept'; readonly host: string; readonly target: TunnelTarget };
 
 /** How long a half-closed tunnel may linger after the other side has gone. */
 const LINGER_MS = 5_000;
@@ -53,6 +57,11 @@ export function connectUpstream(address: string, port: number, timeoutMs: number
 export async function openTunnel(ctx: TunnelContext, protocol: NetProtocol, rawHost: string, port: number): Promise<TunnelOutcome> {
   const gate = await passGate(ctx, protocol, rawHost, port);
   if (gate.kind !== 'open') return gate;
+  if (ctx.intercept?.terminates(gate.host, port)) {
+    // Each request inside is sent (and its failures reported) on its own.
+    gate.finish();
+    return { kind: 'intercept', host: gate.host, target: { host: gate.host, port, address: gate.address, upstreamPort: gate.port } };
+  }
   try {
     const upstream = await connectUpstream(gate.address, gate.port, ctx.connectTimeoutMs, ctx.track);
     gate.finish();

@@ -308,11 +308,13 @@ export function fileExists(p) {
   return existsSync(p);
 }
 
-/** Starts `node hosts.js MODE [ARG]` and resolves with the JSON line it prints once listening. */
-export function startHost(mode, arg) {
+/** Starts `node hosts.js MODE [ARG...]` (with `env` added) and resolves with the JSON line it prints once listening. */
+export function startHost(mode, arg, env = {}) {
+  const args = arg === undefined ? [] : Array.isArray(arg) ? arg.map(String) : [String(arg)];
   return new Promise((resolve, reject) => {
-    const child = spawnTracked(NODE, [path.join(ROOT, 'test', 'bench', 'hosts.js'), mode, ...(arg === undefined ? [] : [String(arg)])], {
+    const child = spawnTracked(NODE, [path.join(ROOT, 'test', 'bench', 'hosts.js'), mode, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     let out = '';
     let err = '';

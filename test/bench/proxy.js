@@ -14,7 +14,7 @@ import { round, startHost, summary } from './lib.js';
 const BIG = 100 * 2 ** 20;
 
 /** Reads one HTTP/1.1 response (Connection: close) from `socket`; resolves with status and body length. */
-function readResponse(socket, leftover) {
+export function readResponse(socket, leftover) {
   return new Promise((resolve, reject) => {
     let head = leftover ?? Buffer.alloc(0);
     let headerDone = false;
@@ -49,7 +49,7 @@ function readResponse(socket, leftover) {
   });
 }
 
-function connectTo(port) {
+export function connectTo(port) {
   return new Promise((resolve, reject) => {
     const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
     s.once('connect', () => resolve(s));
@@ -58,7 +58,7 @@ function connectTo(port) {
 }
 
 /** Sends CONNECT and waits for its 200; resolves with whatever tunnel bytes came after the header. */
-function tunnel(socket, target, auth) {
+export function tunnel(socket, target, auth) {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const onData = (d) => {

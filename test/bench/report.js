@@ -18,6 +18,10 @@ export function ratios(results) {
   put('proxy.small.personae_vs_srt', P?.small?.['personae connect']?.median, P?.small?.['srt connect']?.median, 'lower', 'small request via CONNECT, personae / srt (median latency)');
   put('proxy.download.personae_vs_direct', P?.download?.personae?.maxMiBps, P?.download?.direct?.maxMiBps, 'higher', '100 MiB download throughput (best run), personae / direct (reported, not gated: direct loopback throughput swings 2× with the load on 2 cores)', false);
   put('proxy.download.personae_vs_srt', P?.download?.personae?.maxMiBps, P?.download?.srt?.maxMiBps, 'higher', '100 MiB download throughput (best run), personae / srt (reported, not gated: the srt tunnel cuts some downloads short and both swing with the load)', false);
+  const T = s.tls;
+  put('tls.small.terminated_vs_tunnel', T?.small?.['personae terminated']?.median, T?.small?.['personae tunnel']?.median, 'lower', 'HTTPS request terminated with a credential put in / plain CONNECT tunnel, personae (median latency)');
+  put('tls.small.personae_vs_srt', T?.small?.['personae terminated']?.median, T?.small?.['srt terminated']?.median, 'lower', 'terminated HTTPS request with injection, personae / srt (median latency)');
+  put('tls.download.terminated_vs_tunnel', T?.download?.['personae terminated']?.maxMiBps, T?.download?.['personae tunnel']?.maxMiBps, 'higher', '100 MiB HTTPS download, terminated / tunnel (best run; reported, not gated: both swing with the load on 2 cores)', false);
   const I = s.intercept;
   put('intercept.hook_vs_noop', I?.hook?.median, I?.noop?.median, 'lower', 'hook call / no-op hook (median)');
   const A = s.audit;
@@ -81,6 +85,21 @@ export function renderMarkdown(results, current, baseline) {
       out.push('', `One 100 MiB download, ${p.downloads} times per route, interleaved:`, '');
       out.push(table(['route', 'MiB/s (median)', 'MiB/s (best)', '× direct (best)'], Object.entries(P.download).map(([name, r]) => [name === 'direct' ? 'direct' : `${name} (CONNECT tunnel)`, finite(r.medianMiBps) ? String(round(r.medianMiBps, 0)) : '-', finite(r.maxMiBps) ? String(round(r.maxMiBps, 0)) : '-', x(r.maxMiBps / dd)])));
     }
+  }
+
+  const T = s.tls;
+  if (T?.small) {
+    out.push('', `### 2b. TLS termination (loopback HTTPS; ${T.requests} small requests per route, interleaved, each on a fresh TCP and TLS connection)`, '');
+    const d = T.small.direct.median;
+    out.push(table(['route', 'median', 'p90', 'p99', '× direct (median)'], Object.entries(T.small).map(([name, r]) => [name, ms(r.median, 2), ms(r.p90, 2), ms(r.p99, 2), x(r.median / d)])));
+    out.push('', `**Added by termination with a credential put in** (terminated − tunnel, medians): **${ms(T.addedMs, 2)}**${mark(T.addedMs < 2)} (target < 2 ms).`);
+    if (T.download) {
+      out.push('', `One 100 MiB HTTPS download, ${p.downloads} times per route, interleaved:`, '');
+      out.push(table(['route', 'MiB/s (median)', 'MiB/s (best)'], Object.entries(T.download).map(([name, r]) => [name, finite(r.medianMiBps) ? String(round(r.medianMiBps, 0)) : '-', finite(r.maxMiBps) ? String(round(r.maxMiBps, 0)) : '-'])));
+      const floor = T.download['node TLS relay']?.maxMiBps;
+      out.push('', `Terminated ÷ tunnel (best runs): **${x(T.downloadRatio)}**${mark(T.downloadRatio >= 0.5)} (target ≥ 0.5); terminated ÷ bare Node TLS relay: ${x(T.download['personae terminated']?.maxMiBps / floor)}.`);
+    }
+    out.push('', 'tunnel = `CONNECT tunnel.test:443`, TLS end to end (every host without a bound credential or an HTTP rule); terminated = `CONNECT bench.test:443` answered with the session CA, `Authorization: Bearer <placeholder>` replaced by the real token (the upstream answers 401 otherwise), the response searched for the token; srt terminated = srt\'s `tlsTerminate` with the token as a masked `credentials.envVars` entry injected at 127.0.0.1, through its sentinel; node TLS relay = a process that answers CONNECT, terminates TLS and pipes the bytes into a TLS connection upstream, nothing else: the floor of any terminating proxy in Node. The proxy keeps upstream connections alive across the sandbox\'s connections (the upstream keeps them 5 s, as web servers do), so a terminated request skips the upstream handshake a tunnel pays; its download pays one more decryption and encryption of every byte, in the proxy\'s one thread.');
   }
 
   const I = s.intercept;

@@ -7,13 +7,13 @@
 // does a broken correctness check (requests failing, events lost, processes
 // surviving a stop). Targets from the issues are reported, not enforced.
 //
-//   node test/bench/run.js [--update] [--quick] [--only=launch,proxy,intercept,audit,stop,memory,ui,rehide,export] [--no-srt]
+//   node test/bench/run.js [--update] [--quick] [--only=launch,proxy,tls,intercept,audit,stop,memory,ui,rehide,export] [--no-srt]
 //     --update  record this run's ratios as the new baseline
 //     --quick   fewer iterations, for trying the bench out; writes nothing, compares nothing
 //     --only    run some sections; compares their ratios, does not rewrite BENCHMARKS.md
 //     --no-srt  leave srt out (its ratios are then skipped)
 //
-// Sections (one file each): launch.js, proxy.js, intercept.js, audit.js
+// Sections (one file each): launch.js, proxy.js, tls.js, intercept.js, audit.js
 // (runs benchAudit() from audit-bench.ts), stop.js, memory.js, ui.js, rehide.js, export.js. Servers run in
 // their own processes (hosts.js); everything is on loopback, every loop is
 // bounded, and every process and temp dir is cleaned up, Ctrl-C included.
@@ -27,6 +27,7 @@ import { benchMemory } from './memory.js';
 import { benchProxy } from './proxy.js';
 import { benchRehide } from './rehide.js';
 import { benchStop } from './stop.js';
+import { benchTls } from './tls.js';
 import { benchUiSection } from './ui.js';
 import { NODE, ROOT, SRT_CLI, benchHome, cleanupAll, fileExists, have, machine, round, timed } from './lib.js';
 import { ratios, renderMarkdown } from './report.js';
@@ -38,7 +39,7 @@ const TOLERANCE = 0.2;
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
 const onlyArg = args.find((a) => a.startsWith('--only='));
-const SECTIONS = ['launch', 'proxy', 'intercept', 'audit', 'stop', 'memory', 'ui', 'rehide', 'export'];
+const SECTIONS = ['launch', 'proxy', 'tls', 'intercept', 'audit', 'stop', 'memory', 'ui', 'rehide', 'export'];
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter((s) => s !== '') : SECTIONS;
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
 const quick = flag('quick');
@@ -118,6 +119,7 @@ async function main() {
   const sections = {
     launch: () => benchLaunch({ home, runs: P.launchRuns, srt: srt.ok, log }),
     proxy: () => benchProxy({ requests: P.requests, downloads: P.downloads, srt: srt.ok, log }),
+    tls: () => benchTls({ requests: P.requests, downloads: P.downloads, srt: srt.ok, log }),
     intercept: () => benchIntercept({ home, iterations: P.iterations, calls: P.calls, log }),
     audit: () => benchAuditStore({ durationMs: P.auditMs, log }),
     stop: () => benchStop({ home, processes: P.stopProcesses, rounds: P.stopRounds, log }),

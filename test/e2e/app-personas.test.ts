@@ -14,7 +14,7 @@ describe.skipIf(skip !== undefined)('app: personas, refusals, stop all', () => {
   let t: E2E;
   beforeAll(async () => {
     t = await startE2E();
-    t.env.h.writePersona({ name: 'reviewer', display_name: 'Code reviewer', agent: 'claude', purpose: 'Reviews pull requests', credentials: { GITHUB_TOKEN: 'secret:gh-review' }, tools: { deny: ['Bash(git push:*)'] } });
+    t.env.h.writePersona({ name: 'reviewer', display_name: 'Code reviewer', agent: 'claude', purpose: 'Reviews pull requests', network: { allow: ['api.github.com'] }, credentials: { GITHUB_TOKEN: { secret: 'gh-review', hosts: ['api.github.com'] } }, tools: { deny: ['Bash(git push:*)'] } });
     t.env.h.writePersona({ name: 'old-timer', agent: 'shell', expires: '2020-01-31' });
     t.env.h.writePersona({ name: 'worker', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
   }, 60_000);

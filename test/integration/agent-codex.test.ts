@@ -45,7 +45,8 @@ describe('Codex CLI as a persona', () => {
       execution_mode: 'autonomous',
       filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
       network: { allow: ['allowed.test'] },
-      credentials: { OPENAI_API_KEY: 'secret:openai' },
+      // In the clear: the fake API is plain HTTP here (injection at the proxy is tested with Claude Code over HTTPS).
+      credentials: { OPENAI_API_KEY: { secret: 'openai', inject: 'env' } },
       tools: { deny: ['Bash(git push:*)', 'Write(/blocked/**)'] },
     });
     expect((await cli(h, ['secret', 'set', 'openai'], { input: 'sk-test-key-9021' })).code).toBe(0);

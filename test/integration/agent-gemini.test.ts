@@ -40,7 +40,8 @@ describe('Gemini CLI as a persona', () => {
       execution_mode: 'autonomous',
       filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
       network: { allow: ['allowed.test'] },
-      credentials: { GEMINI_API_KEY: 'secret:gemini' },
+      // In the clear: the fake API is plain HTTP here (injection at the proxy is tested with Claude Code over HTTPS).
+      credentials: { GEMINI_API_KEY: { secret: 'gemini', inject: 'env' } },
       tools: { deny: ['Bash(git push:*)', 'Write(/blocked/**)', 'WebFetch(domain:evil.example.com)'] },
     });
     expect((await cli(h, ['secret', 'set', 'gemini'], { input: 'gm-test-key-4410' })).code).toBe(0);

@@ -13,7 +13,7 @@ describe('control API routes', () => {
     env = await startApi();
     env.h.writePersona({ name: 'shell', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
     env.h.writePersona({ name: 'old', agent: 'shell', expires: '2020-01-31' });
-    env.h.writePersona({ name: 'needy', agent: 'shell', credentials: { TOKEN: 'secret:never-set', OTHER: 'secret:gh' } });
+    env.h.writePersona({ name: 'needy', agent: 'shell', credentials: { TOKEN: { secret: 'never-set', inject: 'env' }, OTHER: { secret: 'gh', inject: 'env' } } });
     setSecret(env.h.home, 'gh', 'value-that-must-not-leak');
   });
   afterAll(async () => env.close());

@@ -76,7 +76,7 @@ describe('Claude Code hook failures still deny', () => {
           command: ['claude', '-p', 'go'],
           onBehalfOf: 'tests',
           userHome: h.dir,
-          credentials: { ANTHROPIC_API_KEY: 'sk-fake' },
+          credentials: [{ env: 'ANTHROPIC_API_KEY', secret: 'anthropic', value: 'sk-fake', inject: 'env', hosts: [] }],
           store,
           stdio: { kind: 'pipe' },
           adapter: faulty(base, fault),

@@ -10,7 +10,7 @@ describe('refusals', () => {
     h = makeHome();
     h.writePersona({ name: 'ok', agent: 'shell', filesystem: { write: ['{workspace}'] } });
     h.writePersona({ name: 'old', agent: 'shell', expires: '2020-01-31', filesystem: { write: ['{workspace}'] } });
-    h.writePersona({ name: 'needy', agent: 'shell', filesystem: { write: ['{workspace}'] }, credentials: { TOKEN: 'secret:never-set' } });
+    h.writePersona({ name: 'needy', agent: 'shell', filesystem: { write: ['{workspace}'] }, credentials: { TOKEN: { secret: 'never-set', inject: 'env' } } });
     writeFileSync(path.join(h.home, 'personas', 'broken.yaml'), 'version: 1\nname: broken\nnetwork:\n  allow: ["*.com"]\nfilesystem:\n  wirte: []\n');
   });
   afterAll(() => h.cleanup());

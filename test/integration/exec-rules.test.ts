@@ -135,7 +135,8 @@ describe('a denied command, however it is spelled, with the real Claude Code CLI
       agent: 'claude',
       execution_mode: 'autonomous',
       filesystem: { write: ['{workspace}'] },
-      credentials: { ANTHROPIC_API_KEY: 'secret:anthropic' },
+      // The fake model API here is plain HTTP, and this test is about commands, not credentials.
+      credentials: { ANTHROPIC_API_KEY: { secret: 'anthropic', inject: 'env' } },
       tools: { deny: [RULE] },
     });
     expect((await cli(h, ['secret', 'set', 'anthropic'], { input: 'sk-test-key-8812' })).code).toBe(0);

@@ -23,9 +23,10 @@ for (const as of testUsers()) {
         execution_mode: 'autonomous',
         filesystem: { write: ['{workspace}'], read_deny: [h.path('secret'), h.path('loose-secret.txt')] },
         network: { allow: ['allowed.test'] },
-        credentials: { API_TOKEN: 'secret:worker-token' },
+        // In the clear on purpose: this suite checks the environment and redaction of a value the agent holds.
+        credentials: { API_TOKEN: { secret: 'worker-token', inject: 'env' } },
       });
-      h.writePersona({ name: 'other', agent: 'shell', credentials: { OTHER_TOKEN: 'secret:other-token' } });
+      h.writePersona({ name: 'other', agent: 'shell', credentials: { OTHER_TOKEN: { secret: 'other-token', inject: 'env' } } });
       mkdirSync(h.path('secret'));
       writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-DIR-5521');
       writeFileSync(h.path('loose-secret.txt'), 'CANARY-FILE-8832');

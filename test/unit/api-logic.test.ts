@@ -94,12 +94,20 @@ describe('morning review', () => {
         ev({ kind: 'fs.delete', target: '/w/b' }),
         ev({ kind: 'drift', target: 'Bash', reason: 'same failing call 5 times' }),
         ev({ kind: 'stop', decision: 'deny', reason: '1 processes survive' }),
+        ev({ kind: 'http.request', decision: 'allow', detail: { method: 'GET', host: 'api.test', bytes_in: 100, bytes_out: 0, credentials: ['GITHUB_TOKEN'] } }),
+        ev({ kind: 'http.request', decision: 'allow', detail: { method: 'GET', host: 'api.test', bytes_in: 50, bytes_out: 0, credentials: [] } }),
+        ev({ kind: 'http.request', decision: 'deny', detail: { method: 'POST', host: 'rules.test', bytes_in: 0, bytes_out: 12, credentials: [] } }),
+        ev({ kind: 'credential', decision: 'deny', target: 'GITHUB_TOKEN -> rules.test:443' }),
         ev({ persona: 'q', kind: 'exec' }),
       ],
     });
     expect(r.personas.map((p) => p.persona)).toEqual(['p', 'q']);
     const p = r.personas[0];
-    expect(p).toMatchObject({ display_name: 'P', tool_calls: 2, denials: 2, duration_ms: 3_600_000 });
+    expect(p).toMatchObject({ display_name: 'P', tool_calls: 2, denials: 4, duration_ms: 3_600_000, credential_refusals: 1 });
+    expect(p?.requests).toEqual([
+      { target: 'GET api.test', allowed: 2, denied: 0, bytes_in: 150, bytes_out: 0, credentials: ['GITHUB_TOKEN'] },
+      { target: 'POST rules.test', allowed: 0, denied: 1, bytes_in: 0, bytes_out: 12, credentials: [] },
+    ]);
     expect(p?.sessions.map((s) => s.id)).toEqual(['s1']);
     expect(p?.files).toEqual([{ path: '/w/a', writes: 2, deletes: 0, diff: '+1' }, { path: '/w/b', writes: 0, deletes: 1, diff: null }]);
     expect(p?.network).toEqual([{ target: 'x.example:443', allowed: 1, denied: 1 }]);
@@ -108,6 +116,7 @@ describe('morning review', () => {
     const html = renderReviewHtml({ ...r, personas: [{ ...(p as NonNullable<typeof p>), display_name: '<script>alert(1)</script>' }] });
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('&lt;script&gt;');
+    expect(html).toContain('<code>GET api.test</code>');
     expect(escapeHtml(`"'&`)).toBe('&quot;&#39;&amp;');
   });
 

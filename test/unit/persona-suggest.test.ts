@@ -16,7 +16,7 @@ const ev = (session: string, over: Partial<AuditEvent>): AuditEvent => ({
 const current = PersonaSchema.parse({
   version: 1, name: 'learner', display_name: 'Learner', owner: 'team@example.com', purpose: 'learning', agent: 'shell', execution_mode: 'observe',
   filesystem: { write: ['{workspace}'], read_deny: ['~/.ssh'] }, network: { deny: ['evil.example.com'] }, tools: { deny: ['Bash(git push:*)'] },
-  credentials: { GITHUB_TOKEN: 'secret:gh' },
+  credentials: { GITHUB_TOKEN: { secret: 'gh', inject: 'env' } },
 });
 const session = (id: string, events: Array<Partial<AuditEvent>>) => ({ id, workspace: '/ws', events: events.map((e) => ev(id, e)) });
 
@@ -62,7 +62,7 @@ describe('suggestPersona', () => {
   it('keeps identity and protective lists; observe becomes approve', () => {
     expect(s.persona).toMatchObject({
       name: 'learner', owner: 'team@example.com', execution_mode: 'approve',
-      filesystem: { read_deny: ['~/.ssh'] }, network: { deny: ['evil.example.com'] }, tools: { deny: ['Bash(git push:*)'] }, credentials: { GITHUB_TOKEN: 'secret:gh' },
+      filesystem: { read_deny: ['~/.ssh'] }, network: { deny: ['evil.example.com'] }, tools: { deny: ['Bash(git push:*)'] }, credentials: { GITHUB_TOKEN: { secret: 'gh', inject: 'env' } },
     });
   });
 
@@ -96,7 +96,7 @@ describe('diffPersonas, describeGrants, findSecretLike', () => {
   it('lists changes grant by grant', () => {
     const b = PersonaSchema.parse({ ...current, execution_mode: 'approve', network: { allow: ['a.test'], deny: [] }, credentials: {} });
     expect(diffPersonas(current, b).map(formatChange)).toEqual([
-      '~ execution_mode: observe -> approve', '+ network.allow: a.test', '- network.deny: evil.example.com', '- credentials.GITHUB_TOKEN: secret:gh',
+      '~ execution_mode: observe -> approve', '+ network.allow: a.test', '- network.deny: evil.example.com', '- credentials.GITHUB_TOKEN: {"secret":"gh","inject":"env"}',
     ]);
     expect(diffPersonas(current, current)).toEqual([]);
     expect(describeGrants(current)[2]).toBe('network: none; denied: evil.example.com');

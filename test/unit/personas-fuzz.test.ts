@@ -56,7 +56,12 @@ const validPersona = fc.record({
     allow: fc.array(fc.constantFrom('github.com', '*.npmjs.org', 'api.example.com:8443', 'yes.no'), { maxLength: 3 }),
     deny: fc.array(fc.constantFrom('evil.example.com', '*.internal.example'), { maxLength: 2 }),
   }),
-  credentials: fc.dictionary(fc.constantFrom('GITHUB_TOKEN', 'NPM_TOKEN', 'X_1'), slug.map((s) => `secret:${s}`), { maxKeys: 3 }),
+  credentials: fc
+    .tuple(
+      fc.dictionary(fc.constantFrom('ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY'), slug.map((s) => `secret:${s}`), { maxKeys: 2 }),
+      fc.dictionary(fc.constantFrom('GITHUB_TOKEN', 'NPM_TOKEN', 'X_1'), slug.map((s) => ({ secret: s, inject: 'env' as const })), { maxKeys: 2 }),
+    )
+    .map(([short, clear]) => ({ ...short, ...clear })),
   tools: fc.record({
     allow: fc.array(fc.constantFrom('Read', 'Bash(npm test:*)', 'Edit(src/**)'), { maxLength: 3 }),
     ask: fc.array(fc.constantFrom('Write', 'Bash(git commit:*)'), { maxLength: 2 }),

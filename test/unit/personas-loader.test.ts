@@ -73,7 +73,18 @@ describe('parsePersonaText', () => {
     ['LD_PRELOAD as credential', `${BASE}credentials:\n  LD_PRELOAD: secret:x\n`, ['night.yaml: credentials.LD_PRELOAD: "LD_PRELOAD" is reserved by the sandbox and cannot carry a credential']],
     ['PATH as credential', `${BASE}credentials:\n  PATH: secret:x\n`, ['night.yaml: credentials.PATH: "PATH" is reserved by the sandbox and cannot carry a credential']],
     ['lowercase env name', `${BASE}credentials:\n  token: secret:x\n`, ['night.yaml: credentials.token: "token" must be an environment variable name (A-Z, 0-9, _)']],
-    ['literal credential value', `${BASE}credentials:\n  GITHUB_TOKEN: ghp_abc\n`, ['night.yaml: credentials.GITHUB_TOKEN: "ghp_abc" must be secret:NAME (stored with `personae secret set NAME`)']],
+    ['literal credential value', `${BASE}credentials:\n  GITHUB_TOKEN: ghp_abc\n`, ['night.yaml: credentials.GITHUB_TOKEN: "ghp_abc" must be secret:NAME (stored with `personae secret set NAME`), or { secret: NAME, hosts: [...] }']],
+    ['short-form credential with no known hosts', `${BASE}credentials:\n  NPM_TOKEN: secret:npm\n`, ['night.yaml: credentials.NPM_TOKEN: secret:npm has no hosts, so personae would send it nowhere; bind it with { secret: npm, hosts: [api.example.com] }, or pass it in the clear with { secret: npm, inject: env }']],
+    ['credential bound to a wildcard host', `${BASE}network:\n  allow: ["*.github.com"]\ncredentials:\n  GITHUB_TOKEN: { secret: gh, hosts: ["*.github.com"] }\n`, ['night.yaml: credentials.GITHUB_TOKEN.hosts[0]: "*.github.com" is too broad for a credential: name each host it is sent to']],
+    ['credential bound to "*.com"', `${BASE}credentials:\n  GITHUB_TOKEN: { secret: gh, hosts: ["*.com"] }\n`, ['night.yaml: credentials.GITHUB_TOKEN.hosts[0]: "*.com" is too broad']],
+    ['credential bound to a host the network does not allow', `${BASE}network:\n  allow: [github.com]\ncredentials:\n  GITHUB_TOKEN: { secret: gh, hosts: [github.com, api.github.com] }\n`, ['night.yaml: credentials.GITHUB_TOKEN.hosts[1]: "api.github.com" is not allowed by network.allow, so the credential could never be sent there']],
+    ['hosts with inject: env', `${BASE}network:\n  allow: [github.com]\ncredentials:\n  GITHUB_TOKEN: { secret: gh, hosts: [github.com], inject: env }\n`, ['night.yaml: credentials.GITHUB_TOKEN.hosts: cannot go with inject: env: a value in the environment goes wherever the agent sends it; drop hosts, or drop inject: env']],
+    ['unknown credential field', `${BASE}credentials:\n  GITHUB_TOKEN: { secret: gh, host: [github.com] }\n`, ['night.yaml: credentials.GITHUB_TOKEN.host: unknown field; did you mean "hosts"?']],
+    ['"secret:" inside the long form', `${BASE}credentials:\n  GITHUB_TOKEN: { secret: "secret:gh", inject: env }\n`, ['night.yaml: credentials.GITHUB_TOKEN.secret: "secret:gh" must be the name of a stored secret (personae secret set NAME), without "secret:"']],
+    ['bad HTTP method', `${BASE}network:\n  allow: ["FETCH registry.npmjs.org/**"]\n`, ['night.yaml: network.allow[0]: "FETCH registry.npmjs.org/**": "FETCH" is not an HTTP method (use GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, comma-separated)']],
+    ['over-broad HTTP rule', `${BASE}network:\n  allow: ["GET *.com/**"]\n`, ['night.yaml: network.allow[0]: "*.com" is too broad']],
+    ['HTTP rule with a query', `${BASE}network:\n  allow: ["GET api.example.com/search?q=x"]\n`, ['night.yaml: network.allow[0]: "GET api.example.com/search?q=x": a path rule matches the path only; leave out the query (?...) and fragment (#...)']],
+    ['HTTP rule with ".."', `${BASE}network:\n  allow: ["GET api.example.com/a/../b"]\n`, ['night.yaml: network.allow[0]: "GET api.example.com/a/../b": the path must not contain "." or ".." segments']],
     ['bad duration', `${BASE}limits:\n  max_runtime: 8 hours\n`, ['night.yaml: limits.max_runtime: "8 hours" must be a duration like 90s, 30m, 8h or 2d']],
     ['zero duration', `${BASE}limits:\n  approval_timeout: 0s\n`, ['night.yaml: limits.approval_timeout: "0s" must be a duration like 90s, 30m, 8h or 2d']],
     ['infinite duration', `${BASE}limits:\n  max_runtime: ${'9'.repeat(400)}d\n`, [expect.stringMatching(/^night\.yaml: limits\.max_runtime: "9+\.\.\." must be a duration/) as unknown as string]],
@@ -278,7 +289,7 @@ describe('expiry and runnability', () => {
 describe('serializePersona', () => {
   test('round-trips, including values YAML would otherwise reinterpret', () => {
     const p = parsed(
-      `${BASE.replace('purpose: Build things at night.', 'purpose: "yes"')}expires: 2027-02-28\nfilesystem:\n  write: ["{workspace}", "~/x: y"]\ncredentials:\n  GITHUB_TOKEN: secret:gh-night\nnetwork:\n  allow: ["*.example.com", "api.example.com:8443"]\ntools:\n  deny: ["Bash(git push:*)"]\nlimits:\n  max_runtime: 8h\n`,
+      `${BASE.replace('purpose: Build things at night.', 'purpose: "yes"')}expires: 2027-02-28\nfilesystem:\n  write: ["{workspace}", "~/x: y"]\ncredentials:\n  GITHUB_TOKEN: { secret: gh-night, hosts: [api.example.com:8443] }\n  ANTHROPIC_API_KEY: secret:anthropic\nnetwork:\n  allow: ["*.example.com", "api.example.com:8443", "GET,HEAD registry.npmjs.org/**"]\ntools:\n  deny: ["Bash(git push:*)"]\nlimits:\n  max_runtime: 8h\n`,
     );
     const text = serializePersona(p);
     const again = parsePersonaText(text, 'night.yaml');

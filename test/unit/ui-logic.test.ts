@@ -43,9 +43,10 @@ describe('persona form model', () => {
       version: 1, name: 'n', display_name: 'N', owner: 'o', purpose: 'p', agent: 'shell', execution_mode: 'approve',
       filesystem: { write: ['{workspace}'], read_deny: [], allow_sensitive: ['.vscode'] },
       network: { allow: ['a.example.com', 'b.example.com'] },
-      credentials: { TOKEN: 'secret:t' },
+      credentials: { ANTHROPIC_API_KEY: 'secret:t', GITHUB_TOKEN: { secret: 'gh', hosts: ['api.github.com', 'github.com'] }, LEGACY: { secret: 'l', inject: 'env' } },
       limits: { max_runtime: '1h', max_tool_calls: 10, drift_threshold: 3 },
     };
+    expect(formFromData(data).credentials).toBe('ANTHROPIC_API_KEY=secret:t\nGITHUB_TOKEN=secret:gh hosts=api.github.com,github.com\nLEGACY=secret:l inject=env');
     const back = dataFromForm(formFromData(data), data);
     expect(back).toEqual(data);
   });
