@@ -234,7 +234,8 @@ export class Session {
     const answers = execRules === undefined ? undefined : new ExecAnswers(execRules.answers);
     if (answers !== undefined) this.cleanups.push(() => answers.close());
     // Denied-read tripwires over every hidden path: attempts on them become fs.read events.
-    const tripwires = prepareTripwires(dir, {
+    // PERSONAE_TRIPWIRES=off leaves them out (the paths are hidden all the same; for comparisons and broken FUSE set-ups).
+    const tripwires = (o.env ?? process.env).PERSONAE_TRIPWIRES === 'off' ? undefined : prepareTripwires(dir, {
       ctx: { workspace: o.workspace, userHome: o.userHome },
       personaeHome: o.personaeHome,
       hiddenDirs: fsPrep.hidden,
@@ -251,7 +252,7 @@ export class Session {
       },
       {
         rules: execRules?.compiled.rules,
-        tripwires: tripwires.trips,
+        tripwires: tripwires?.trips ?? [],
         onAsk: (held) => answerHeldExec({ persona: o.persona, approvals: this.approvals, covering: (rule) => this.hooks?.covering(rule) }, held),
         reply: (id, decision) => answers?.reply(id, decision),
       },
@@ -283,7 +284,7 @@ export class Session {
       traceOutput: tracer.path,
       execLogSocket: path.join(dir, 'execlog.sock'),
       ...(execRules !== undefined ? { execRules: { file: execRules.file, answers: execRules.answers } } : {}),
-      tripwires: { file: tripwires.file, mountPoints: tripwires.mountPoints },
+      ...(tripwires !== undefined ? { tripwires: { file: tripwires.file, mountPoints: tripwires.mountPoints } } : {}),
       emptyFile,
       fs: fsPrep.plan,
       credentials: interception.env,

@@ -34,6 +34,11 @@ export function ratios(results) {
   put('export.protobuf_vs_ingest_target', E?.['http/protobuf']?.eventsPerSecond, 50_000, 'higher', '`personae export` events/s (OTLP protobuf, logs + traces) / the store\'s 50,000 events/s ingest (reported, not gated)', false);
   put('export.json_vs_ingest_target', E?.['http/json']?.eventsPerSecond, 50_000, 'higher', '`personae export` events/s (OTLP JSON) / 50,000 events/s (reported, not gated)', false);
   put('export.supervisor_cpu_with_vs_without', E?.cpu?.exporting?.median, E?.cpu?.alone?.median, 'lower', 'CPU of a `personae run` tree writing 2,000 files with / without `export --follow` running (reported, not gated)', false);
+  const R = s.rules;
+  put('rules.exec.set_vs_none', R?.exec?.set?.median, R?.exec?.none?.median, 'lower', '1,000 fork+exec of /bin/true with 15 command rules (none naming it) / with none (median)');
+  put('rules.exec.named_vs_none', R?.exec?.named?.median, R?.exec?.none?.median, 'lower', '1,000 fork+exec of /bin/true with a rule naming `true` too (every exec matched) / with none (median)');
+  put('rules.reads.tripwires_vs_off', R?.reads?.on?.median, R?.reads?.off?.median, 'lower', 'read-heavy workload (20,000 files read, a find over /usr) with denied-read tripwires / without (median)');
+  put('rules.probes.tripwires_vs_off', R?.probes?.on?.median, R?.probes?.off?.median, 'lower', '2,000 lookups of absent names in hidden home directories, tripwires / without (median; reported, not gated)', false);
   return out;
 }
 
@@ -170,6 +175,21 @@ export function renderMarkdown(results, current, baseline) {
     out.push('', `### 9. Export (\`personae export\` of ${E.events} events to a loopback OTLP receiver; the run tree's CPU with \`export --follow\` running)`, '');
     out.push(table(['protocol', 'time', 'events/s', 'target'], ['http/protobuf', 'http/json'].filter((p) => E[p]).map((p) => [p, ms(E[p].ms), String(E[p].eventsPerSecond), `50000${mark(E[p].eventsPerSecond > 50_000)}`])));
     if (E.cpu) out.push('', table(['`personae run` writing 2,000 files', 'CPU median', 'runs'], [['alone', ms(E.cpu.alone.median), E.cpu.alone.n], ['with `export --follow` shipping', ms(E.cpu.exporting.median), E.cpu.exporting.n]]));
+  }
+
+  const C = s.rules;
+  if (C?.exec?.none) {
+    out.push('', `### 10. Command rules at exec and denied-read tripwires (${C.rounds} interleaved rounds, medians, timed inside the sandbox)`, '');
+    const vs = (a, b) => (finite(a) && finite(b) && b > 0 ? a / b : undefined);
+    out.push(table(['1,000 fork+exec of /bin/true', 'time', 'per exec', 'vs no rules', 'target'], [
+      ['no command rule', ms(C.exec.none.median), `${C.exec.perExecUs.none} µs`, '1×', ''],
+      ['15 rules, none naming `true`', ms(C.exec.set.median), `${C.exec.perExecUs.set} µs`, x(vs(C.exec.set.median, C.exec.none.median)), `< 1.10×${mark(vs(C.exec.set.median, C.exec.none.median) < 1.1)}`],
+      ['a rule naming `true` too (every exec matched)', ms(C.exec.named.median), `${C.exec.perExecUs.named} µs`, x(vs(C.exec.named.median, C.exec.none.median)), `< 1.10×${mark(vs(C.exec.named.median, C.exec.none.median) < 1.1)}`],
+    ]));
+    out.push('', table(['workload', 'tripwires on', 'PERSONAE_TRIPWIRES=off', 'ratio'], [
+      ['read-heavy: 20,000 files of /usr/lib read, find over /usr/lib and /usr/share', ms(C.reads.on.median), ms(C.reads.off.median), x(vs(C.reads.on.median, C.reads.off.median))],
+      ['probe-heavy: 2,000 lookups of absent names under /root and the home directory', ms(C.probes.on.median), ms(C.probes.off.median), x(vs(C.probes.on.median, C.probes.off.median))],
+    ]));
   }
 
   out.push('', '### Ratios (a ratio more than 20% worse than the baseline fails `npm run bench`)', '');
