@@ -115,14 +115,14 @@ for (const as of testUsers()) {
   });
 }
 
-describe('a denied command, however it is spelled, with the real Claude Code CLI', () => {
+for (const as of testUsers()) describe(`a denied command, however it is spelled, with the real Claude Code CLI, as ${as.label}`, () => {
   let h: Home;
   let fake: FakeAnthropic;
   let result: Awaited<ReturnType<typeof cli>>;
   let session = '';
 
   beforeAll(async () => {
-    h = makeHome();
+    h = makeHome(as);
     gitWorkspace(h);
     const w = path.join(h.workspace, 'w');
     fake = await startFakeAnthropic([
