@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
-import { audit, cli, processesMatching, type Home, type TestServer, agentScenarioHome } from './harness.js';
+import { audit, cli, processesMatching, readWithoutReadDeny, READ_DENY_CANARY, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 describe('Claude Code as a persona', () => {
   let h: Home;
@@ -13,9 +13,10 @@ describe('Claude Code as a persona', () => {
   let denied: TestServer;
   let result: Awaited<ReturnType<typeof cli>>;
   let session = '';
+  let canary = '';
 
   beforeAll(async () => {
-    ({ h, denied } = await agentScenarioHome('CANARY-CLAUDE-4417'));
+    ({ h, denied, canaryPath: canary } = await agentScenarioHome('CANARY-CLAUDE-4417'));
     const ws = h.workspace;
     fake = await startFakeAnthropic([
       { toolUse: { name: 'Bash', input: { command: `echo allowed-ran > ${ws}/allowed.txt` } } },
@@ -23,7 +24,7 @@ describe('Claude Code as a persona', () => {
       { toolUse: { name: 'Bash', input: { command: 'curl -fsS -m 5 http://denied.test/' } } },
       { toolUse: { name: 'Write', input: { file_path: `${ws}/inside.txt`, content: 'inside\n' } } },
       { toolUse: { name: 'Write', input: { file_path: '/etc/personae-claude-evil.txt', content: 'evil\n' } } },
-      { toolUse: { name: 'Read', input: { file_path: h.path('secret', 'canary.txt') } } },
+      { toolUse: { name: 'Read', input: { file_path: canary } } },
       { toolUse: { name: 'WebFetch', input: { url: 'https://evil.example.com/x', prompt: 'summarize' } } },
       { toolUse: { name: 'Bash', input: { command: 'sleep 86399 &' } } },
       { text: 'done' },
@@ -32,7 +33,7 @@ describe('Claude Code as a persona', () => {
       name: 'claude-dev',
       agent: 'claude',
       execution_mode: 'autonomous',
-      filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
+      filesystem: { write: ['{workspace}'], read_deny: [READ_DENY_CANARY] },
       network: { allow: ['allowed.test'] },
       credentials: { ANTHROPIC_API_KEY: 'secret:anthropic' },
       tools: { deny: ['Bash(git push:*)', 'WebFetch(domain:evil.example.com)'] },
@@ -69,7 +70,17 @@ describe('Claude Code as a persona', () => {
     expect(told('Bash', 'curl')?.content).not.toContain('denied-body');
     expect(denied.hits).toEqual([]);
     expect(existsSync('/etc/personae-claude-evil.txt')).toBe(false);
-    expect(told('Read', 'canary')?.content ?? '').not.toContain('CANARY-CLAUDE-4417');
+  });
+
+  it('hid the canary from Read: the sandbox refused the read and recorded it (a persona without read_deny reads it)', async () => {
+    expect(await readWithoutReadDeny(h, canary)).toBe('CANARY-CLAUDE-4417');
+    const read = told('Read', 'canary');
+    expect(read, 'Claude Code sent no tool_result for the Read').toBeDefined();
+    expect(read?.isError).toBe(true);
+    expect(read?.content).not.toContain('CANARY-CLAUDE-4417');
+    // The hook allowed the Read (no tool rule denies it); the sandbox hid the file, and said so.
+    const reads = await audit(h, ['--session', session, '--kind', 'fs.read']);
+    expect(reads.filter((e) => e.target === canary).map((e) => [e.decision, e.reason, e.persona])).toContainEqual(['deny', `filesystem.read_deny: ${h.workspace}/secret`, 'claude-dev']);
   });
 
   it('leaves no background process alive', () => {
