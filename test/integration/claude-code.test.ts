@@ -97,7 +97,9 @@ describe('Claude Code as a persona', () => {
       expect(e.agent.kind).toBe('claude');
       expect(e.agent.version).toMatch(/^\d+\.\d+\.\d+$/);
     }
-    expect(events.some((e) => e.kind === 'session.ready')).toBe(true);
+    // Both checks are live: the hooks checked in, and Claude Code's own telemetry reached the cross-check
+    // (without it, "no bypass" below would say nothing).
+    expect(events.filter((e) => e.kind === 'session.ready').map((e) => e.target).sort()).toEqual(['hooks', 'telemetry']);
     expect(events.some((e) => e.kind === 'net.connect' && e.target === 'denied.test:80' && e.decision === 'deny')).toBe(true);
     expect(events.some((e) => e.kind === 'exec' && e.target?.includes('git push') === true)).toBe(false);
     expect(events.filter((e) => e.kind === 'bypass')).toEqual([]);
