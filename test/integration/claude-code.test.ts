@@ -26,7 +26,7 @@ describe('Claude Code as a persona', () => {
       { toolUse: { name: 'Write', input: { file_path: '/etc/personae-claude-evil.txt', content: 'evil\n' } } },
       { toolUse: { name: 'Read', input: { file_path: canary } } },
       { toolUse: { name: 'WebFetch', input: { url: 'https://evil.example.com/x', prompt: 'summarize' } } },
-      { toolUse: { name: 'Bash', input: { command: 'sleep 86399 &' } } },
+      { toolUse: { name: 'Bash', input: { command: 'sleep 86399', run_in_background: true } } },
       { text: 'done' },
     ]);
     h.writePersona({
@@ -83,7 +83,11 @@ describe('Claude Code as a persona', () => {
     expect(reads.filter((e) => e.target === canary).map((e) => [e.decision, e.reason, e.persona])).toContainEqual(['deny', `filesystem.read_deny: ${h.workspace}/secret`, 'claude-dev']);
   });
 
-  it('leaves no background process alive', () => {
+  it('leaves no background process alive (one did start)', async () => {
+    // Claude Code refuses a trailing `&` in dontAsk mode itself; run_in_background really starts it.
+    expect(told('Bash', 'sleep 86399')?.content).toContain('running in background');
+    const execs = await audit(h, ['--session', session, '--kind', 'exec']);
+    expect(execs.filter((e) => e.target === 'sleep 86399').map((e) => e.decision)).toEqual(['allow']);
     expect(processesMatching('^sleep 86399')).toEqual([]);
   });
 
