@@ -1,6 +1,9 @@
 // Cross-check for Claude Code: its own OpenTelemetry log events (OTLP/HTTP
 // JSON, received on the broker socket) say which tools ran. A tool that ran
 // with no PreToolUse decision from personae is flagged as a `bypass` event.
+// The first tool result that matches a decision is a `session.ready` record
+// (target `telemetry`): the cross-check is live in this session, and a
+// session without one had no cross-check.
 // Telemetry is self-reported by the agent: a check, never the record.
 import type { AdapterSession } from './adapter.js';
 
@@ -41,6 +44,7 @@ export function otlpEvents(body: string): Array<{ name: string; attributes: Reco
 export class BypassDetector {
   private readonly flagged = new Set<string>();
   private closed = false;
+  private live = false;
 
   constructor(private readonly session: AdapterSession) {}
 
@@ -56,7 +60,11 @@ export class BypassDetector {
       const name = e.name.replace(/^claude_code\./, '');
       if (name !== 'tool_result') continue;
       const id = e.attributes.tool_use_id;
-      if (!id || this.flagged.has(id) || this.session.decided(id)) continue;
+      if (!id || this.flagged.has(id)) continue;
+      if (this.session.decided(id)) {
+        if (!this.live) this.checkedIn(id);
+        continue;
+      }
       this.flagged.add(id);
       this.session.emit({
         kind: 'bypass',
@@ -67,6 +75,16 @@ export class BypassDetector {
         detail: { tool_use_id: id, success: e.attributes.success ?? null, source: 'otel' },
       });
     }
+  }
+
+  private checkedIn(id: string): void {
+    this.live = true;
+    this.session.emit({
+      kind: 'session.ready',
+      target: 'telemetry',
+      reason: "the agent's telemetry checked in: the tools it reports are cross-checked against personae's decisions",
+      detail: { tool_use_id: id, source: 'otel' },
+    });
   }
 
   close(): void {

@@ -1,14 +1,23 @@
 // Interception: inside one personae sandbox, time the real hook command
 // (/run/personae/hooks/personae-hook PreToolUse, answered by the session's
-// broker) against a no-op hook (a bash script that reads its stdin and exits)
-// with the same small PreToolUse payload, alternating which goes first,
-// timed by bash's $EPOCHREALTIME. The difference is what interception adds
-// to one tool call. Then a session of 1,000 intercepted calls, checked through
-// `personae audit --session ID --kind tool.call`: exactly 1,000 events.
+// broker) against a no-op hook (a script on the same interpreter that reads
+// its stdin and exits) with the same small PreToolUse payload, alternating
+// which goes first, timed by bash's $EPOCHREALTIME. The difference is what
+// interception adds to one tool call. Like with like, checked: both start on
+// the hook's own shebang line, and the session's exec log holds exactly one
+// exec per no-op call and none for the hook beyond its own (the hook is one
+// exec that starts nothing). Then a session of 1,000 intercepted calls,
+// checked through `personae audit --session ID --kind tool.call`: exactly
+// 1,000 events.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { bareBwrapArgs } from './launch.js';
-import { CLI, NODE, round, script, sessionIdOf, summary, timed } from './lib.js';
+import { CLI, NODE, ROOT, round, script, sessionIdOf, summary, timed } from './lib.js';
 
-const NOOP = `#!/bin/bash
+/** The hook command's own first line (#!/bin/bash): the no-op starts on the same interpreter. */
+const HOOK_SHEBANG = readFileSync(path.join(ROOT, 'sandbox', 'intercept', 'hooks', 'personae-hook'), 'utf8').split('\n')[0];
+
+const NOOP = `${HOOK_SHEBANG}
 # A no-op hook: read the payload, answer nothing, allow.
 IFS= read -r -d '' payload
 exit 0
@@ -76,6 +85,19 @@ export async function benchIntercept({ home, iterations = 500, calls = 1000, log
   result.noop = summary(noop);
   result.added = summary(added);
   result.addedMedianOfMedians = result.hook.median - result.noop.median;
+  // Like with like: the paired session ran ./paired.sh, then exactly one exec per no-op call, and
+  // nothing the hook started (its own exec, under /run/personae, is left out of the log by design).
+  const pairedId = sessionIdOf(r.stderr);
+  if (pairedId !== undefined) {
+    const a = await timed(NODE, [CLI, 'audit', '--session', pairedId, '--kind', 'exec', '--format', 'jsonl', '--limit', '100000'], { env: home.env, timeoutMs: 30_000 });
+    const execs = a.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l).detail?.path ?? '');
+    const noopExecs = execs.filter((p) => p.endsWith('/noop-hook.sh')).length;
+    const others = execs.filter((p) => !p.endsWith('/noop-hook.sh') && p !== './paired.sh');
+    result.execsPerNoop = rows.length > 0 ? noopExecs / rows.length : Number.NaN;
+    result.otherExecs = others.length;
+    result.shebang = HOOK_SHEBANG;
+    if (noopExecs !== rows.length || others.length > 0) result.errors.push(`paired: not like with like: ${noopExecs} execs for ${rows.length} no-op calls, and ${others.length} others (${[...new Set(others)].slice(0, 3).join(', ')})`);
+  } else result.errors.push('paired: no session id');
   const b = await timed('bwrap', [...bareBwrapArgs(home.workspace), '--', './noop-only.sh', String(Math.min(iterations, 200))], { cwd: home.workspace, env: home.env, timeoutMs: 60_000 });
   result.noopBareBwrap = summary(b.stdout.trim().split('\n').filter((l) => /^\d+$/.test(l)).map((l) => Number(l) / 1000));
   log(`  hook ${round(result.hook.median, 2)} ms vs no-op ${round(result.noop.median, 2)} ms (no-op in bare bwrap: ${round(result.noopBareBwrap.median, 2)} ms): added median ${round(result.added.median, 2)} ms, p99 ${round(result.added.p99, 2)} ms`);

@@ -10,7 +10,8 @@
 //   node test/bench/run.js [--update] [--quick] [--only=launch,proxy,tls,intercept,audit,stop,memory,ui,rehide,export,rules] [--no-srt]
 //     --update  record this run's ratios as the new baseline
 //     --quick   fewer iterations, for trying the bench out; writes nothing, compares nothing
-//     --only    run some sections; compares their ratios, does not rewrite BENCHMARKS.md
+//     --only    run some sections; compares their ratios and re-records those sections in BENCHMARKS.md (marked as such);
+//               with --update, their ratios replace theirs in the baseline and the others stay
 //     --no-srt  leave srt out (its ratios are then skipped)
 //
 // Sections (one file each): launch.js, proxy.js, tls.js, intercept.js, audit.js
@@ -31,7 +32,7 @@ import { benchTls } from './tls.js';
 import { benchRules } from './rules.js';
 import { benchUiSection } from './ui.js';
 import { NODE, ROOT, SRT_CLI, benchHome, cleanupAll, fileExists, have, machine, round, timed } from './lib.js';
-import { ratios, renderMarkdown } from './report.js';
+import { ratios, renderMarkdown, spliceSections } from './report.js';
 
 const BASELINE = path.join(ROOT, 'test', 'bench', 'baseline.json');
 const MARKDOWN = path.join(ROOT, 'BENCHMARKS.md');
@@ -170,22 +171,31 @@ async function main() {
     log(`  ${r.status.padEnd(12)} ${r.key.padEnd(40)} ${fmt(r.now)}${r.base !== undefined ? `  (baseline ${fmt(r.base)}${r.change !== undefined ? `, ${round(Math.abs(r.change) * 100, 0)}% ${r.change > 0 ? 'worse' : 'better'}` : ''})` : ''}`);
   }
 
+  const begin = '<!-- BEGIN GENERATED: npm run bench -->';
+  const end = '<!-- END GENERATED -->';
+  const existing = existsSync(MARKDOWN) ? readFileSync(MARKDOWN, 'utf8') : '';
+  const i = existing.indexOf(begin);
+  const j = existing.indexOf(end);
   if (full && !interrupted) {
     const md = renderMarkdown(results, current, baseline);
-    const begin = '<!-- BEGIN GENERATED: npm run bench -->';
-    const end = '<!-- END GENERATED -->';
-    const existing = existsSync(MARKDOWN) ? readFileSync(MARKDOWN, 'utf8') : '';
-    const i = existing.indexOf(begin);
-    const j = existing.indexOf(end);
     const head = i === -1 ? `${existing.trimEnd()}\n\n` : existing.slice(0, i);
     const tail = j === -1 ? '\n' : existing.slice(j + end.length);
     writeFileSync(MARKDOWN, `${head}${begin}\n${md}\n${end}${tail}`);
     log(`\nwrote ${path.relative(ROOT, MARKDOWN)}`);
+  } else if (!quick && !interrupted && i !== -1 && j > i && errors.length === 0) {
+    // A partial run re-records its own sections in the generated part, each marked with this run.
+    const generated = existing.slice(i + begin.length, j);
+    writeFileSync(MARKDOWN, `${existing.slice(0, i + begin.length)}${spliceSections(generated, results, current, baseline, only, update)}${existing.slice(j)}`);
+    log(`\nre-recorded ${only.join(', ')} in ${path.relative(ROOT, MARKDOWN)}`);
   }
   if ((update || (baseline === undefined && full)) && !interrupted && errors.length === 0) {
-    const ratiosOut = Object.fromEntries(Object.entries(current).filter(([, v]) => v.gate && Number.isFinite(v.value)).map(([k, v]) => [k, { value: round(v.value, 3), better: v.better }]));
-    writeFileSync(BASELINE, `${JSON.stringify({ recorded: results.date, machine: m, tolerance: TOLERANCE, ratios: ratiosOut }, null, 2)}\n`);
-    log(`${baseline === undefined ? 'created' : 'updated'} ${path.relative(ROOT, BASELINE)}`);
+    const measured = Object.fromEntries(Object.entries(current).filter(([, v]) => v.gate && Number.isFinite(v.value)).map(([k, v]) => [k, { value: round(v.value, 3), better: v.better, ...(full ? {} : { recorded: results.date }) }]));
+    // A partial run replaces only its own ratios; the rest of the baseline stays as recorded.
+    const out = full || baseline === undefined
+      ? { recorded: results.date, machine: m, tolerance: TOLERANCE, ratios: measured }
+      : { ...baseline, ratios: { ...baseline.ratios, ...measured } };
+    writeFileSync(BASELINE, `${JSON.stringify(out, null, 2)}\n`);
+    log(`${baseline === undefined ? 'created' : 'updated'} ${path.relative(ROOT, BASELINE)}${full ? '' : ` (${Object.keys(measured).join(', ')})`}`);
   }
   log(`\nbench took ${results.seconds} s`);
   if (errors.length > 0) log(`FAILED: ${errors.length} correctness check(s) failed`);

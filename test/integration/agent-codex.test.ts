@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCodexInstall } from '../../sandbox/intercept/codex.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai.js';
-import { audit, cli, ROOT, type Home, type TestServer, agentScenarioHome } from './harness.js';
+import { audit, cli, readWithoutReadDeny, READ_DENY_CANARY, ROOT, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 const bin = process.env.PERSONAE_CODEX_BIN;
 const installed = findCodexInstall({ ...process.env, PATH: `${ROOT}/node_modules/.bin:${process.env.PATH ?? ''}` }) !== undefined;
@@ -25,9 +25,10 @@ describe('Codex CLI as a persona', () => {
   let denied: TestServer;
   let result: Awaited<ReturnType<typeof cli>>;
   let session = '';
+  let canary = '';
 
   beforeAll(async () => {
-    ({ h, denied } = await agentScenarioHome('CANARY-CODEX-7731'));
+    ({ h, denied, canaryPath: canary } = await agentScenarioHome('CANARY-CODEX-7731'));
     const ws = h.workspace;
     const patch = (file: string): string => JSON.stringify(`*** Begin Patch\n*** Add File: ${file}\n+patched\n*** End Patch\n`);
     fake = await startFakeOpenAI([
@@ -36,14 +37,14 @@ describe('Codex CLI as a persona', () => {
       cell(`tools.exec_command({ cmd: 'curl -fsS -m 5 http://denied.test/' })`),
       cell(`tools.apply_patch(${patch(`${ws}/inside.txt`)})`),
       cell(`tools.apply_patch(${patch(`${ws}/blocked/x.txt`)})`),
-      cell(`tools.exec_command({ cmd: 'cat ${h.path('secret', 'canary.txt')}' })`),
+      cell(`tools.exec_command({ cmd: 'cat ${canary}' })`),
       { text: 'done' },
     ]);
     h.writePersona({
       name: 'codex-dev',
       agent: 'codex',
       execution_mode: 'autonomous',
-      filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
+      filesystem: { write: ['{workspace}'], read_deny: [READ_DENY_CANARY] },
       network: { allow: ['allowed.test'] },
       // In the clear: the fake API is plain HTTP here (injection at the proxy is tested with Claude Code over HTTPS).
       credentials: { OPENAI_API_KEY: { secret: 'openai', inject: 'env' } },
@@ -68,7 +69,8 @@ describe('Codex CLI as a persona', () => {
     h?.cleanup();
   });
 
-  const told = (match: string): string => fake.toolResults().find((r) => String(r.input).includes(match))?.output ?? '';
+  const outputOf = (match: string): string | undefined => fake.toolResults().find((r) => String(r.input).includes(match))?.output;
+  const told = (match: string): string => outputOf(match) ?? '';
 
   it('runs to the end and ran what was allowed', () => {
     expect(result.code, result.stderr).toBe(0);
@@ -83,7 +85,16 @@ describe('Codex CLI as a persona', () => {
     expect(existsSync(`${h.workspace}/blocked/x.txt`)).toBe(false);
     expect(told('curl')).not.toContain('denied-body');
     expect(denied.hits).toEqual([]);
-    expect(told('canary')).not.toContain('CANARY-CODEX-7731');
+  });
+
+  it('hid the canary from cat: the sandbox refused the read and recorded it (a persona without read_deny reads it)', async () => {
+    expect(await readWithoutReadDeny(h, canary)).toBe('CANARY-CODEX-7731');
+    const out = outputOf('canary');
+    expect(out, 'Codex sent no tool output for the cat').toBeDefined();
+    expect(out).toContain('No such file or directory');
+    expect(out).not.toContain('CANARY-CODEX-7731');
+    const reads = await audit(h, ['--session', session, '--kind', 'fs.read']);
+    expect(reads.filter((e) => e.target === canary).map((e) => [e.tool, e.decision, e.reason, e.persona])).toContainEqual(['cat', 'deny', `filesystem.read_deny: ${h.workspace}/secret`, 'codex-dev']);
   });
 
   it('records every call with the persona, the agent and its version', async () => {

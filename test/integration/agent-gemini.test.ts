@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findGeminiPackage } from '../../sandbox/intercept/gemini.js';
 import { startFakeGemini, type FakeGemini } from '../fixtures/fake-gemini.js';
-import { audit, cli, ROOT, type Home, type TestServer, agentScenarioHome } from './harness.js';
+import { audit, cli, readWithoutReadDeny, READ_DENY_CANARY, ROOT, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 const bin = process.env.PERSONAE_GEMINI_BIN;
 const PATH = `${ROOT}/node_modules/.bin:${process.env.PATH ?? '/usr/bin:/bin'}`;
@@ -20,9 +20,10 @@ describe('Gemini CLI as a persona', () => {
   let denied: TestServer;
   let result: Awaited<ReturnType<typeof cli>>;
   let session = '';
+  let canary = '';
 
   beforeAll(async () => {
-    ({ h, denied } = await agentScenarioHome('CANARY-GEMINI-5519'));
+    ({ h, denied, canaryPath: canary } = await agentScenarioHome('CANARY-GEMINI-5519'));
     const ws = h.workspace;
     fake = await startFakeGemini([
       { call: { name: 'run_shell_command', args: { command: `echo allowed-ran > ${ws}/allowed.txt` } } },
@@ -31,14 +32,14 @@ describe('Gemini CLI as a persona', () => {
       { call: { name: 'write_file', args: { file_path: `${ws}/inside.txt`, content: 'inside\n' } } },
       { call: { name: 'write_file', args: { file_path: `${ws}/blocked/x.txt`, content: 'no\n' } } },
       { call: { name: 'web_fetch', args: { prompt: 'Summarize https://evil.example.com/x please' } } },
-      { call: { name: 'read_file', args: { file_path: h.path('secret', 'canary.txt') } } },
+      { call: { name: 'read_file', args: { file_path: canary } } },
       { text: 'done' },
     ]);
     h.writePersona({
       name: 'gemini-dev',
       agent: 'gemini',
       execution_mode: 'autonomous',
-      filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
+      filesystem: { write: ['{workspace}'], read_deny: [READ_DENY_CANARY] },
       network: { allow: ['allowed.test'] },
       // In the clear: the fake API is plain HTTP here (injection at the proxy is tested with Claude Code over HTTPS).
       credentials: { GEMINI_API_KEY: { secret: 'gemini', inject: 'env' } },
@@ -78,16 +79,23 @@ describe('Gemini CLI as a persona', () => {
     expect(told('evil.example.com')?.output).toContain('tools.deny: WebFetch(domain:evil.example.com)');
     expect(told('curl')?.output ?? '').not.toContain('denied-body');
     expect(denied.hits).toEqual([]);
-    // Gemini CLI refuses a path outside its workspace before any hook runs; the sandbox hides it anyway.
-    expect(told('canary')?.isError, told('canary')?.output).toBe(true);
-    expect(told('canary')?.output ?? '').not.toContain('CANARY-GEMINI-5519');
+  });
+
+  it('hid the canary from read_file: the sandbox refused the read and recorded it (a persona without read_deny reads it)', async () => {
+    expect(await readWithoutReadDeny(h, canary)).toBe('CANARY-GEMINI-5519');
+    const read = told('canary');
+    expect(read, 'Gemini CLI sent no functionResponse for the read_file').toBeDefined();
+    expect(read?.isError, read?.output).toBe(true);
+    expect(read?.output).not.toContain('CANARY-GEMINI-5519');
+    // The hook allowed the read_file (no tool rule denies it); the sandbox hid the file, and said so.
+    const reads = await audit(h, ['--session', session, '--kind', 'fs.read']);
+    expect(reads.filter((e) => e.target === canary).map((e) => [e.decision, e.reason, e.persona])).toContainEqual(['deny', `filesystem.read_deny: ${h.workspace}/secret`, 'gemini-dev']);
   });
 
   it('records every call with the persona, the agent and its version', async () => {
     const events = await audit(h, ['--session', session]);
     const calls = events.filter((e) => e.kind === 'tool.call' && e.detail.layer !== 'shell');
-    // (read_file of the hidden canary never reached a hook: Gemini CLI refused the path itself.)
-    expect(calls.map((e) => e.tool)).toEqual(['run_shell_command', 'run_shell_command', 'run_shell_command', 'write_file', 'write_file', 'web_fetch']);
+    expect(calls.map((e) => e.tool)).toEqual(['run_shell_command', 'run_shell_command', 'run_shell_command', 'write_file', 'write_file', 'web_fetch', 'read_file']);
     expect(calls.find((e) => e.tool === 'web_fetch')?.detail.judged_as).toEqual([{ tool: 'WebFetch', target: 'https://evil.example.com/x' }]);
     expect(calls.filter((e) => e.decision === 'deny').map((e) => e.reason)).toEqual([
       'tools.deny: Bash(git push:*)',

@@ -1,8 +1,54 @@
 // Who may talk to the backend: the right status for every refusal, and the
 // backend unharmed afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { alive, openSocket, raw, startApi, type ApiEnv } from './api-harness.js';
+
+/** host:port of every listening TCP socket of this process on `port`, from /proc/net/tcp{,6} and this process's descriptors. */
+function listeners(port: number): string[] {
+  const mine = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m?.[1]) mine.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const [addr, hexPort] = (f[1] ?? '').split(':');
+      if (f[3] !== '0A' || Number.parseInt(hexPort ?? '', 16) !== port || !mine.has(f[9] ?? '')) continue;
+      out.push(`${hexAddress(addr ?? '')}:${port}`);
+    }
+  }
+  return out;
+}
+
+/** /proc/net/tcp's address as text: IPv4 dotted (little-endian), IPv6 as its raw hex in brackets. */
+function hexAddress(hex: string): string {
+  if (hex.length !== 8) return `[${hex}]`;
+  return (hex.match(/../g) ?? []).reverse().map((b) => Number.parseInt(b, 16)).join('.');
+}
+
+function connects(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port, timeout: 3000 });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve('connected');
+    });
+    sock.once('timeout', () => {
+      sock.destroy();
+      resolve('timeout');
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
 
 describe('control API: auth, Host, Origin, malformed input', () => {
   let env: ApiEnv;
@@ -18,8 +64,14 @@ describe('control API: auth, Host, Origin, malformed input', () => {
     expect(r.json().ok).toBe(true);
   };
 
-  it('listens on loopback only', () => {
-    expect(env.b.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  it('listens on loopback only: the bound socket, and what answers on this machine\'s other addresses', async () => {
+    // The kernel's own table of this process's listening sockets on the backend's port.
+    const listening = listeners(env.b.port);
+    expect(listening).toEqual([`127.0.0.1:${env.b.port}`]);
+    // Connections: loopback answers; another loopback address and every other address of this machine do not.
+    expect(await connects('127.0.0.1', env.b.port)).toBe('connected');
+    const others = ['127.0.0.2', ...Object.values(networkInterfaces()).flatMap((l) => (l ?? []).filter((a) => !a.internal && !a.address.startsWith('fe80:')).map((a) => a.address))];
+    for (const host of others) expect(await connects(host, env.b.port), host).toBe('ECONNREFUSED');
   });
 
   it('missing or wrong token: 401, for every route', async () => {

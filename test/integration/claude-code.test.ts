@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
 import { makeTestCa, type TestCa } from '../fixtures/test-tls.js';
-import { audit, cli, processesMatching, type Home, type TestServer, agentScenarioHome } from './harness.js';
+import { audit, cli, processesMatching, readWithoutReadDeny, READ_DENY_CANARY, type Home, type TestServer, agentScenarioHome } from './harness.js';
 
 describe('Claude Code as a persona', () => {
   let h: Home;
@@ -18,9 +18,10 @@ describe('Claude Code as a persona', () => {
   let session = '';
   let ca: TestCa;
   const KEY = 'sk-ant-api03-RealTestKey5532abcdefghijklmnopqrstuvwxyzABCDEFGH';
+  let canary = '';
 
   beforeAll(async () => {
-    ({ h, denied } = await agentScenarioHome('CANARY-CLAUDE-4417'));
+    ({ h, denied, canaryPath: canary } = await agentScenarioHome('CANARY-CLAUDE-4417'));
     const ws = h.workspace;
     ca = makeTestCa();
     fake = await startFakeAnthropic([
@@ -30,16 +31,16 @@ describe('Claude Code as a persona', () => {
       { toolUse: { name: 'Bash', input: { command: 'curl -fsS -m 5 http://denied.test/' } } },
       { toolUse: { name: 'Write', input: { file_path: `${ws}/inside.txt`, content: 'inside\n' } } },
       { toolUse: { name: 'Write', input: { file_path: '/etc/personae-claude-evil.txt', content: 'evil\n' } } },
-      { toolUse: { name: 'Read', input: { file_path: h.path('secret', 'canary.txt') } } },
+      { toolUse: { name: 'Read', input: { file_path: canary } } },
       { toolUse: { name: 'WebFetch', input: { url: 'https://evil.example.com/x', prompt: 'summarize' } } },
-      { toolUse: { name: 'Bash', input: { command: 'sleep 86399 &' } } },
+      { toolUse: { name: 'Bash', input: { command: 'sleep 86399', run_in_background: true } } },
       { text: 'done' },
     ], { tls: ca.issue(['model.test']) });
     h.writePersona({
       name: 'claude-dev',
       agent: 'claude',
       execution_mode: 'autonomous',
-      filesystem: { write: ['{workspace}'], read_deny: [h.path('secret')] },
+      filesystem: { write: ['{workspace}'], read_deny: [READ_DENY_CANARY] },
       network: { allow: ['allowed.test'] },
       credentials: { ANTHROPIC_API_KEY: 'secret:anthropic' },
       tools: { deny: ['Bash(git push:*)', 'WebFetch(domain:evil.example.com)'] },
@@ -81,7 +82,6 @@ describe('Claude Code as a persona', () => {
     expect(told('Bash', 'curl')?.content).not.toContain('denied-body');
     expect(denied.hits).toEqual([]);
     expect(existsSync('/etc/personae-claude-evil.txt')).toBe(false);
-    expect(told('Read', 'canary')?.content ?? '').not.toContain('CANARY-CLAUDE-4417');
   });
 
   it('the model API got the real key; the agent held a placeholder of its shape', () => {
@@ -97,7 +97,22 @@ describe('Claude Code as a persona', () => {
     expect(JSON.stringify(fake.toolResults())).not.toContain(KEY);
   });
 
-  it('leaves no background process alive', () => {
+  it('hid the canary from Read: the sandbox refused the read and recorded it (a persona without read_deny reads it)', async () => {
+    expect(await readWithoutReadDeny(h, canary)).toBe('CANARY-CLAUDE-4417');
+    const read = told('Read', 'canary');
+    expect(read, 'Claude Code sent no tool_result for the Read').toBeDefined();
+    expect(read?.isError).toBe(true);
+    expect(read?.content).not.toContain('CANARY-CLAUDE-4417');
+    // The hook allowed the Read (no tool rule denies it); the sandbox hid the file, and said so.
+    const reads = await audit(h, ['--session', session, '--kind', 'fs.read']);
+    expect(reads.filter((e) => e.target === canary).map((e) => [e.decision, e.reason, e.persona])).toContainEqual(['deny', `filesystem.read_deny: ${h.workspace}/secret`, 'claude-dev']);
+  });
+
+  it('leaves no background process alive (one did start)', async () => {
+    // Claude Code refuses a trailing `&` in dontAsk mode itself; run_in_background really starts it.
+    expect(told('Bash', 'sleep 86399')?.content).toContain('running in background');
+    const execs = await audit(h, ['--session', session, '--kind', 'exec']);
+    expect(execs.filter((e) => e.target === 'sleep 86399').map((e) => e.decision)).toEqual(['allow']);
     expect(processesMatching('^sleep 86399')).toEqual([]);
   });
 
@@ -111,7 +126,9 @@ describe('Claude Code as a persona', () => {
       expect(e.agent.kind).toBe('claude');
       expect(e.agent.version).toMatch(/^\d+\.\d+\.\d+$/);
     }
-    expect(events.some((e) => e.kind === 'session.ready')).toBe(true);
+    // Both checks are live: the hooks checked in, and Claude Code's own telemetry reached the cross-check
+    // (without it, "no bypass" below would say nothing).
+    expect(events.filter((e) => e.kind === 'session.ready').map((e) => e.target).sort()).toEqual(['hooks', 'telemetry']);
     expect(events.some((e) => e.kind === 'net.connect' && e.target === 'denied.test:80' && e.decision === 'deny')).toBe(true);
     expect(events.some((e) => e.kind === 'exec' && e.target?.includes('git push') === true)).toBe(false);
     expect(events.filter((e) => e.kind === 'bypass')).toEqual([]);

@@ -185,13 +185,28 @@ export function processesMatching(marker: string): number[] {
     .filter((pid) => pid !== process.pid);
 }
 
-/** A home for an agent scenario: a test server standing for a denied host, and a canary file in a path the persona hides. */
-export async function agentScenarioHome(canary: string): Promise<{ h: Home; denied: TestServer }> {
+/**
+ * A home for an agent scenario: a test server standing for a denied host, and
+ * a canary file in the workspace, where the sandbox sees it unless the
+ * persona's read_deny (`{workspace}/secret`, READ_DENY_CANARY) hides it.
+ */
+export async function agentScenarioHome(canary: string): Promise<{ h: Home; denied: TestServer; canaryPath: string }> {
   const h = makeHome();
   const denied = await testServer('denied-body');
-  mkdirSync(h.path('secret'));
-  writeFileSync(h.path('secret', 'canary.txt'), canary);
-  return { h, denied };
+  mkdirSync(path.join(h.workspace, 'secret'));
+  const canaryPath = path.join(h.workspace, 'secret', 'canary.txt');
+  writeFileSync(canaryPath, canary);
+  return { h, denied, canaryPath };
+}
+
+/** The read_deny entry that hides agentScenarioHome's canary. */
+export const READ_DENY_CANARY = '{workspace}/secret';
+
+/** What a persona without read_deny reads at `file` in the sandbox (the control for a hidden canary). */
+export async function readWithoutReadDeny(h: Home, file: string): Promise<string> {
+  h.writePersona({ name: 'canary-control', agent: 'shell', execution_mode: 'autonomous' });
+  const r = await cli(h, ['run', 'canary-control', '--', 'cat', file]);
+  return r.stdout;
 }
 
 /** Events committed in an audit database, counted by a separate reader (what it sees is acknowledged). */

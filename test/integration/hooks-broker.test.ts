@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit, cli, makeHome, startRun, type Home } from './harness.js';
+import { audit, cli, makeHome, startRun, testUsers, type Home } from './harness.js';
 
 const HOOK = '/run/personae/hooks/personae-hook';
 const call = (event: string, payload: unknown): string =>
@@ -123,3 +123,75 @@ describe('hook broker', () => {
     expect((await audit(h, ['--session', id, '--kind', 'limit']))[0]?.target).toBe('drift');
   });
 });
+
+for (const as of testUsers()) {
+  describe(`hook broker limits, as ${as.label}`, () => {
+    let h: Home;
+    beforeAll(() => {
+      h = makeHome(as);
+      h.writePersona({ name: 'limited', agent: 'shell', execution_mode: 'autonomous', limits: { max_tool_calls: 3 } });
+      h.writePersona({
+        name: 'pausing',
+        agent: 'shell',
+        execution_mode: 'autonomous',
+        tools: { deny: ['Bash(git push:*)'] },
+        limits: { approval_timeout: '20s', drift_threshold: 3, on_drift: 'pause' },
+      });
+    });
+    afterAll(() => h.cleanup());
+
+    it('limits.max_tool_calls: the call past the limit is denied and the session stops', async () => {
+      // An agent that runs each command its hook allows (exit 0), as Claude Code does.
+      const agent = [1, 2, 3, 4]
+        .map((n) => `printf '%s' '${JSON.stringify(bash(`echo call-${n}`))}' | ${HOOK} PreToolUse >/dev/null && echo call-${n}-ran`)
+        .join('\n');
+      const r = await cli(h, ['run', 'limited', '--', 'bash', '-c', `${agent}\nsleep 8; echo not-stopped`]);
+      expect(r.stdout).toBe('call-1-ran\ncall-2-ran\ncall-3-ran\n');
+      expect(r.code).not.toBe(0);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const events = await audit(h, ['--session', id]);
+      const decided = events.filter((e) => e.kind === 'tool.call').map((e) => [e.target, e.decision, e.reason]);
+      expect(decided.map((d) => d.slice(0, 2))).toEqual([
+        ['echo call-1', 'allow'],
+        ['echo call-2', 'allow'],
+        ['echo call-3', 'allow'],
+        ['echo call-4', 'deny'],
+      ]);
+      expect(decided[3]?.[2]).toBe('limits.max_tool_calls: 3');
+      expect(events.filter((e) => e.kind === 'limit').map((e) => [e.target, e.reason])).toEqual([['max_tool_calls', 'limits.max_tool_calls: 3']]);
+      expect(events.find((e) => e.kind === 'session.end')?.reason).toBe('limit');
+    });
+
+    it('on_drift: pause: after the threshold, a call the rules allow becomes an ask; approved, it runs, and the session goes on', async () => {
+      const push = call('PreToolUse', bash('git push'));
+      const ls = call('PreToolUse', bash('ls -la'));
+      // ls is allowed before the drift; three identical denied pushes are drift; then the same ls waits for a human.
+      const run = await startRun(h, ['pausing', '--', 'bash', '-c', `${ls}\n${push}\n${push}\n${push}\n${ls}\necho still-running`]);
+      let pending: { id: string; target: string; reason: string } | undefined;
+      const deadline = Date.now() + 10_000;
+      while (pending === undefined && Date.now() < deadline) {
+        const list = await cli(h, ['approvals', '--json']);
+        pending = (JSON.parse(list.stdout || '[]') as Array<{ id: string; session: string; target: string; reason: string }>).find((a) => a.session === run.session);
+      }
+      expect(pending).toMatchObject({ target: 'ls -la', reason: 'session paused after drift' });
+      expect((await cli(h, ['approve', pending?.id ?? ''])).code).toBe(0);
+      const r = await run.done;
+      expect([...r.stdout.matchAll(/ rc=(\d+)/g)].map((m) => Number(m[1]))).toEqual([0, 2, 2, 2, 0]);
+      expect(r.stdout).toContain('still-running');
+      expect(r.code).toBe(0);
+      const events = await audit(h, ['--session', run.session]);
+      const calls = events.filter((e) => e.kind === 'tool.call').map((e) => [e.target, e.decision]);
+      expect(calls).toEqual([
+        ['ls -la', 'allow'],
+        ['git push', 'deny'],
+        ['git push', 'deny'],
+        ['git push', 'deny'],
+        ['ls -la', 'ask'],
+      ]);
+      expect(events.filter((e) => e.kind === 'tool.call').at(-1)?.reason).toBe('session paused after drift');
+      expect(events.filter((e) => e.kind === 'drift').map((e) => e.detail.action)).toEqual(['pause']);
+      expect(events.filter((e) => e.kind === 'approval').map((e) => [e.target, e.decision])).toEqual([['ls -la', 'allow']]);
+      expect(events.some((e) => e.kind === 'limit')).toBe(false);
+    });
+  });
+}

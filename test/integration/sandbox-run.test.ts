@@ -21,18 +21,23 @@ for (const as of testUsers()) {
         name: 'worker',
         agent: 'shell',
         execution_mode: 'autonomous',
-        filesystem: { write: ['{workspace}'], read_deny: [h.path('secret'), h.path('loose-secret.txt')] },
+        // The canaries sit in the workspace, which the sandbox sees: only read_deny hides them.
+        filesystem: { write: ['{workspace}'], read_deny: ['{workspace}/secret', '{workspace}/loose-secret.txt'] },
         network: { allow: ['allowed.test'] },
         // In the clear on purpose: this suite checks the environment and redaction of a value the agent holds.
         credentials: { API_TOKEN: { secret: 'worker-token', inject: 'env' } },
       });
       h.writePersona({ name: 'other', agent: 'shell', credentials: { OTHER_TOKEN: { secret: 'other-token', inject: 'env' } } });
-      mkdirSync(h.path('secret'));
-      writeFileSync(h.path('secret', 'canary.txt'), 'CANARY-DIR-5521');
-      writeFileSync(h.path('loose-secret.txt'), 'CANARY-FILE-8832');
-      mkdirSync(h.path('outside'));
+      // Granted only a subdirectory: the rest of the workspace is visible to it, and read-only.
+      h.writePersona({ name: 'narrow', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}/granted'] } });
+      const ws = h.workspace;
+      mkdirSync(`${ws}/secret`);
+      writeFileSync(`${ws}/secret/canary.txt`, 'CANARY-DIR-5521');
+      writeFileSync(`${ws}/loose-secret.txt`, 'CANARY-FILE-8832');
+      mkdirSync(`${ws}/granted`);
+      writeFileSync(`${ws}/visible.txt`, 'visible-4410');
       if (as.uid !== undefined) {
-        for (const p of ['secret', 'secret/canary.txt', 'loose-secret.txt', 'outside']) chownSync(h.path(p), as.uid, as.gid ?? as.uid);
+        for (const p of ['secret', 'secret/canary.txt', 'loose-secret.txt', 'granted', 'visible.txt']) chownSync(`${ws}/${p}`, as.uid, as.gid ?? as.uid);
       }
       expect((await cli(h, ['secret', 'set', 'worker-token'], { input: 'tok-worker-61825\n' })).code).toBe(0);
       expect((await cli(h, ['secret', 'set', 'other-token'], { input: 'tok-other-99410\n' })).code).toBe(0);
@@ -164,23 +169,43 @@ for (const as of testUsers()) {
       expect(events.every((e) => e.persona === 'worker')).toBe(true);
     });
 
-    it('hides denied files and directories', async () => {
-      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `cat ${h.path('secret', 'canary.txt')}; cat ${h.path('loose-secret.txt')}; ls ${h.path('secret')}; cat ${h.dir}/home/personas/worker.yaml`]);
+    it('hides denied files and directories, and records each attempt (a persona without read_deny reads them)', async () => {
+      const ws = h.workspace;
+      const open = await cli(h, ['run', 'other', '--', 'sh', '-c', `cat ${ws}/secret/canary.txt ${ws}/loose-secret.txt; ls ${ws}/secret`]);
+      expect(open.stdout).toBe('CANARY-DIR-5521CANARY-FILE-8832canary.txt\n');
+      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `cat ${ws}/secret/canary.txt; cat ${ws}/loose-secret.txt; ls ${ws}/secret; cat ${h.dir}/home/personas/worker.yaml`]);
       expect(r.stdout).not.toContain('CANARY-DIR-5521');
       expect(r.stdout).not.toContain('CANARY-FILE-8832');
+      expect(r.stdout).not.toContain('canary.txt');
       expect(r.stdout).not.toContain('worker-token');
       expect(r.code).not.toBe(0);
+      const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const reads = await audit(h, ['--session', id, '--kind', 'fs.read']);
+      expect(reads.map((e) => [e.target, e.tool, e.decision, e.reason])).toEqual(
+        expect.arrayContaining([
+          [`${ws}/secret/canary.txt`, 'cat', 'deny', `filesystem.read_deny: ${ws}/secret`],
+          [`${ws}/loose-secret.txt`, 'cat', 'deny', `filesystem.read_deny: ${ws}/loose-secret.txt`],
+          [`${ws}/secret`, 'ls', 'deny', `filesystem.read_deny: ${ws}/secret`],
+          [`${h.home}/personas`, 'cat', 'deny', expect.stringMatching(/^personae's own data/) as unknown],
+        ]),
+      );
+      expect(reads.every((e) => e.persona === 'worker')).toBe(true);
     });
 
-    it('refuses writes outside the grants, allows them inside, and records file events', async () => {
-      const r = await cli(h, ['run', 'worker', '--', 'sh', '-c', `echo in > ${h.workspace}/inside.txt; echo out > ${h.path('outside', 'x.txt')}; echo etc > /etc/personae-test`]);
+    it('refuses writes outside the grants to paths it sees, allows them inside, and records file events', async () => {
+      const ws = h.workspace;
+      // Judged from outside: the workspace is the host's own directory, so a write that got through would be here.
+      const script = `cat ${ws}/visible.txt; echo; echo in > ${ws}/granted/inside.txt; echo out > ${ws}/outside.txt; echo etc > /etc/personae-test`;
+      const r = await cli(h, ['run', 'narrow', '--', 'sh', '-c', script]);
+      expect(r.stdout).toBe('visible-4410\n');
+      expect(r.stderr).toMatch(/outside\.txt: Read-only file system/);
       expect(r.code).not.toBe(0);
-      expect(readFileSync(`${h.workspace}/inside.txt`, 'utf8')).toBe('in\n');
-      expect(existsSync(h.path('outside', 'x.txt'))).toBe(false);
+      expect(readFileSync(`${ws}/granted/inside.txt`, 'utf8')).toBe('in\n');
+      expect(existsSync(`${ws}/outside.txt`)).toBe(false);
       expect(existsSync('/etc/personae-test')).toBe(false);
       const id = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
       const writes = await audit(h, ['--session', id, '--kind', 'fs.write']);
-      expect(writes.map((e) => e.target)).toContain(`${h.workspace}/inside.txt`);
+      expect(writes.map((e) => e.target)).toEqual([`${ws}/granted/inside.txt`]);
     });
 
     it('records every write and delete, names that look like editor swap files and a delete as the very last act included', async () => {

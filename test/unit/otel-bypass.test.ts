@@ -54,8 +54,16 @@ describe('OTel bypass detection', () => {
     ]);
     d.receive('/v1/logs', body);
     d.receive('/v1/logs', body);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ kind: 'bypass', tool: 'Write', target: 'toolu_sneaky', decision: 'deny' });
+    expect(events.filter((e) => e.kind === 'bypass')).toEqual([expect.objectContaining({ kind: 'bypass', tool: 'Write', target: 'toolu_sneaky', decision: 'deny' })]);
+  });
+
+  it('says once that telemetry checked in, at the first tool result matching a decision', () => {
+    const { session, events } = fakeSession(['toolu_a', 'toolu_b']);
+    const d = new BypassDetector(session);
+    d.receive('/v1/logs', logs([{ 'event.name': 'api_request', model: 'x' }, { 'event.name': 'tool_result', tool_name: 'Write', tool_use_id: 'toolu_undecided' }]));
+    expect(events.filter((e) => e.kind === 'session.ready')).toEqual([]);
+    d.receive('/v1/logs', logs([{ 'event.name': 'tool_result', tool_name: 'Bash', tool_use_id: 'toolu_a' }, { 'event.name': 'tool_result', tool_name: 'Bash', tool_use_id: 'toolu_b' }]));
+    expect(events.filter((e) => e.kind === 'session.ready')).toEqual([expect.objectContaining({ kind: 'session.ready', target: 'telemetry', detail: { tool_use_id: 'toolu_a', source: 'otel' } })]);
   });
 
   it('ignores malformed exports, other paths, and anything after close', () => {
