@@ -15,9 +15,10 @@ import { findHostTools, MissingToolError } from '../sandbox/launch/host-tools.js
 import type { StdioMode } from '../sandbox/launch/spawn.js';
 import { parseHostMap, type HostMapTarget } from '../sandbox/net/host-map.js';
 import type { SessionOptions } from '../sandbox/session.js';
+import type { ReviewedWorktree, SessionWorktree } from '../sandbox/worktree/session-worktree.js';
 
 export type LaunchRefusalCode =
-  | 'not-found' | 'invalid' | 'suspended' | 'expired' | 'missing-secret' | 'missing-tool' | 'workspace' | 'no-command' | 'refused';
+  | 'not-found' | 'invalid' | 'suspended' | 'expired' | 'missing-secret' | 'missing-tool' | 'workspace' | 'no-command' | 'refused' | 'worktree';
 
 /** A launch that must not happen, said in one line. */
 export class LaunchRefusal extends Error {
@@ -29,7 +30,7 @@ export class LaunchRefusal extends Error {
 
 /** `personae run`'s exit status for a refusal: 2 for a usage problem, 3 for a refusal. */
 export function refusalExitCode(code: LaunchRefusalCode): number {
-  return code === 'not-found' || code === 'invalid' || code === 'workspace' || code === 'no-command' ? 2 : 3;
+  return code === 'not-found' || code === 'invalid' || code === 'workspace' || code === 'no-command' || code === 'worktree' ? 2 : 3;
 }
 
 export interface LaunchInput {
@@ -119,7 +120,14 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
 /** The options `Session.start` takes for a prepared launch. */
 export function sessionOptions(
   p: PreparedLaunch,
-  io: { readonly store: SessionOptions['store']; readonly stdio: StdioMode; readonly userHome?: string; readonly sessionId?: string },
+  io: {
+    readonly store: SessionOptions['store'];
+    readonly stdio: StdioMode;
+    readonly userHome?: string;
+    readonly sessionId?: string;
+    readonly worktree?: SessionWorktree;
+    readonly review?: ReviewedWorktree;
+  },
 ): SessionOptions {
   return {
     persona: p.persona,
@@ -136,6 +144,8 @@ export function sessionOptions(
     adapter: adapterFor(p.persona, { workspace: p.workspace, personaHome: personaHomeDir(p.home, p.persona.name), hookTimeoutSeconds: hookTimeoutSeconds(p.persona) }),
     hostMap: p.hostMap,
     ...(io.sessionId !== undefined ? { sessionId: io.sessionId } : {}),
+    ...(io.worktree !== undefined ? { worktree: io.worktree } : {}),
+    ...(io.review !== undefined ? { review: io.review } : {}),
   };
 }
 

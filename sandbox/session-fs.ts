@@ -46,6 +46,14 @@ export interface SessionFilesystemOptions {
   readonly fail: (message: string) => void;
   /** A process in the sandbox, once known (its mount namespace is where paths are hidden again). */
   readonly sandboxPid: () => number | undefined;
+  /**
+   * The workspace is still being written by personae (a worktree's checkout):
+   * file events before this resolves are personae's own and are not recorded.
+   * The session's command starts only after it (see ready()).
+   */
+  readonly workspaceReady?: Promise<void>;
+  /** The session's git worktree (in personae's data), when it runs in one. */
+  readonly worktree?: string;
 }
 
 export class SessionFilesystem {
@@ -56,13 +64,21 @@ export class SessionFilesystem {
   /** Files the session wrote or deleted (for the diffs at its end). */
   private readonly changed = new Set<string>();
   private released = false;
+  /** File events are recorded (false while personae itself writes the workspace). */
+  private recording: boolean;
+  private lastUnrecorded = 0;
 
   constructor(private readonly o: SessionFilesystemOptions) {
+    this.recording = o.workspaceReady === undefined;
+    const emit = (e: EventInput): void => {
+      if (this.recording) o.emit(e);
+      else this.lastUnrecorded = Date.now();
+    };
     this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
-    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
+    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome, worktree: o.worktree }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
     this.prepared = prep;
     // The watcher loads and scans while the rest of the session starts.
-    this.watching = watchWritable(prep.plan.writable, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
+    this.watching = watchWritable(prep.plan.writable, emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
       guarded: prep.plan.guarded,
       onTrap: (p) => quarantinePath(p, this.quarantine),
       markerDir: o.runDir,
@@ -98,10 +114,20 @@ export class SessionFilesystem {
     if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
   }
 
-  /** Waits (bounded) until the watcher sees every write. */
+  /**
+   * Waits (bounded) until the watcher sees every write. While personae writes
+   * the workspace (workspaceReady), also until that is done and the watcher has
+   * read the events of it (which are not recorded); it throws when that failed.
+   */
   async ready(timeoutMs = 2000): Promise<void> {
     const watcher = await this.watching;
-    await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const scanned = Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    if (this.o.workspaceReady === undefined) return void (await scanned);
+    await Promise.all([scanned, this.o.workspaceReady]);
+    await watcher.settle();
+    const deadline = Date.now() + 1000;
+    while (Date.now() - this.lastUnrecorded < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.recording = true;
   }
 
   /** The sandbox runs and its pid is known: start hiding again what the host changes (and catch up). */

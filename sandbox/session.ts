@@ -29,6 +29,7 @@ import { HookHandler } from './intercept/hook-handler.js';
 import { compileToolRules } from './policy/tool-rules.js';
 import { hookTimeoutSeconds } from './intercept/adapters.js';
 import { mark } from './timing.js';
+import type { ReviewedWorktree, SessionWorktree, WorktreeSummary } from './worktree/session-worktree.js';
 
 export interface SessionOptions {
   readonly persona: Persona;
@@ -55,6 +56,10 @@ export interface SessionOptions {
   /** SIGTERM-to-SIGKILL grace when stopping; at most 2000 ms. */
   readonly graceMs?: number;
   readonly sessionId?: string;
+  /** The session runs in a git worktree personae made for it (its workspace is the worktree). */
+  readonly worktree?: SessionWorktree;
+  /** The session reviews another session's worktree (its workspace), read-only. */
+  readonly review?: ReviewedWorktree;
 }
 
 export type EndReason = 'exit' | 'stopped' | 'limit' | 'suspended' | 'failure';
@@ -65,6 +70,8 @@ export interface SessionEnd {
   readonly stop: StopResult | undefined;
   /** Why the session failed (the first failure), when it did. */
   readonly failure?: string;
+  /** A worktree session's work, summed up. */
+  readonly worktree?: WorktreeSummary;
 }
 
 export class SessionRefused extends Error {}
@@ -199,6 +206,8 @@ export class Session {
       emit: this.emit,
       fail: (message) => this.fail(message),
       sandboxPid: () => this.init,
+      workspaceReady: o.worktree?.ready,
+      worktree: o.worktree?.record.path,
     });
     this.files = files;
     this.cleanups.push(() => files.close());
@@ -215,6 +224,7 @@ export class Session {
     // The proxy's and the broker's sockets go in a directory of their own, bound into the sandbox.
     const bridgeDir = path.join(dir, 'bridge');
     mkdirSync(bridgeDir, { mode: 0o700 });
+    const git = o.worktree ? o.worktree.launch(fsPrep.plan.writable, o.personaeHome) : o.review?.launch();
     const req: LaunchRequest = {
       persona: o.persona,
       sessionId: this.id,
@@ -229,12 +239,13 @@ export class Session {
       fs: fsPrep.plan,
       credentials: o.credentials,
       passEnv: pickPassEnv(o.env ?? process.env),
-      adapterEnv: adapterPlan.env,
+      adapterEnv: { ...adapterPlan.env, ...git?.env },
       roBinds: adapterPlan.roBinds,
       extraPath: adapterPlan.extraPath,
       hidden: fsPrep.hidden,
       tools,
       hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
+      ...(git ? { worktreeMounts: git.worktreeMounts, gitConfig: git.gitConfig } : {}),
     };
     const plan = planLaunch(req);
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
@@ -291,7 +302,11 @@ export class Session {
     this.emit({
       kind: 'session.start',
       target: o.command.join(' '),
-      detail: { workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network },
+      detail: {
+        workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network,
+        ...(o.worktree ? { worktree: { branch: o.worktree.record.branch, base: o.worktree.record.base, repo: o.worktree.record.repo } } : {}),
+        ...(o.review ? { review_of: o.review.session } : {}),
+      },
     });
     store.upsertSession({
       id: this.id,
@@ -302,6 +317,7 @@ export class Session {
       command: [...o.command],
       supervisor_pid: process.pid,
       sandbox_pid: this.proc.pid,
+      ...(o.worktree ? { worktree: o.worktree.record, worktree_state: 'pending' as const } : {}),
     });
     store.flush();
     const control: ControlServer = await startControlServer(path.join(dir, 'control.sock'), {
@@ -416,10 +432,18 @@ export class Session {
     mark('namespace verified');
     // The last exec lines and the last file events land together.
     await Promise.all([tracer.drain(), this.files?.settle()]);
-    await this.files?.recordDiffs();
+    if (this.options.worktree === undefined) await this.files?.recordDiffs();
     this.files?.release();
     mark('tracer drained');
-    this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
+    const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? []);
+    if (worktree?.files_changed !== undefined) {
+      try {
+        this.store?.updateWorktree(this.id, { files_changed: worktree.files_changed });
+      } catch {
+        // the store was closed under us (see below)
+      }
+    }
+    this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode, ...(worktree ? { worktree } : {}) } });
     try {
       this.store?.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
     } catch {
@@ -432,7 +456,11 @@ export class Session {
       // as above
     }
     mark('cleaned up');
-    this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult, ...(this.failure !== undefined ? { failure: this.failure } : {}) });
+    this.resolveEnd({
+      exitCode, reason: this.endReason, stop: this.stopResult,
+      ...(this.failure !== undefined ? { failure: this.failure } : {}),
+      ...(worktree !== undefined ? { worktree } : {}),
+    });
   }
 
   private async cleanup(): Promise<void> {

@@ -56,6 +56,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_persona ON sessions (persona, started_at);
   CREATE INDEX sessions_running ON sessions (started_at) WHERE ended_at IS NULL;
   `,
+  // worktree sessions: the worktree (JSON, see sandbox/worktree/record.ts), where it stands, files changed
+  `
+  ALTER TABLE sessions ADD COLUMN worktree TEXT;
+  ALTER TABLE sessions ADD COLUMN worktree_state TEXT;
+  ALTER TABLE sessions ADD COLUMN files_changed INTEGER;
+  CREATE INDEX sessions_worktree_pending ON sessions (started_at) WHERE worktree_state = 'pending';
+  `,
 ];
 
 /** The schema version this code writes and understands. */

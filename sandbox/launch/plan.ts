@@ -71,6 +71,10 @@ export interface LaunchRequest {
   readonly tools: HostTools;
   /** How long the hook command waits for the broker (longer than an approval may wait). */
   readonly hookTimeoutSeconds?: number;
+  /** A worktree session's git mounts (worktree/layout.ts), placed after the writable grants. */
+  readonly worktreeMounts?: readonly string[];
+  /** Git config for every git in the sandbox, besides personae's hooks path. */
+  readonly gitConfig?: Readonly<Record<string, string>>;
 }
 
 export interface LaunchPlan {
@@ -115,6 +119,17 @@ export function initScript(): string {
     .join('\n');
 }
 
+/** GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n for a set of git config values. */
+export function gitConfigEnv(config: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(config);
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
+  return env;
+}
+
 export function sandboxEnv(req: LaunchRequest): Record<string, string> {
   const proxy = `http://127.0.0.1:${INSIDE.proxyPort}`;
   const socks = `socks5h://127.0.0.1:${INSIDE.proxyPort}`;
@@ -139,9 +154,7 @@ export function sandboxEnv(req: LaunchRequest): Record<string, string> {
     GIT_AUTHOR_EMAIL: email,
     GIT_COMMITTER_NAME: identity,
     GIT_COMMITTER_EMAIL: email,
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'core.hooksPath',
-    GIT_CONFIG_VALUE_0: INSIDE.gitHooks,
+    ...gitConfigEnv({ 'core.hooksPath': INSIDE.gitHooks, ...req.gitConfig }),
     PERSONAE_SESSION: req.sessionId,
     PERSONAE_PERSONA: persona.name,
     PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
@@ -178,6 +191,8 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   // Persona HOME and writable grants, then traps and hidden paths on top of them.
   add('--bind', req.personaHome, req.personaHome);
   for (const w of req.fs.writable) add('--bind', w, w);
+  // A worktree session: the repository read-only, the session's own git parts over it.
+  add(...(req.worktreeMounts ?? []));
   // Parents of hidden paths and traps become mount points (same content, still writable): they cannot be renamed away.
   for (const d of req.fs.anchors ?? []) add('--bind', d, d);
   for (const p of req.fs.pinned) add('--ro-bind', p, p);

@@ -14,6 +14,8 @@ export interface PathProbe {
 export interface PathContext {
   readonly workspace: string;
   readonly userHome: string;
+  /** The session's own git worktree, which lives in personae's data: writable grants may name it (and only it there). */
+  readonly worktree?: string;
 }
 
 export interface FilesystemPlan {
@@ -98,7 +100,8 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
   persona.filesystem.write.forEach((raw, i) => {
     const p = expandPath(raw, ctx);
     assertNoSymlink(p, probe, `filesystem.write[${i}]`);
-    if (isInside(p, personaeHome) || isInside(personaeHome, p)) {
+    const ownWorktree = ctx.worktree !== undefined && isInside(p, ctx.worktree);
+    if ((isInside(p, personaeHome) && !ownWorktree) || isInside(personaeHome, p)) {
       throw new FilesystemPlanError(`filesystem.write[${i}]: ${p} overlaps personae's own data (${personaeHome})`);
     }
     if (p === '/' || ['/usr', '/etc', '/bin', '/lib', '/sbin', '/proc', '/dev', '/sys', '/boot'].some((s) => isInside(p, s))) {

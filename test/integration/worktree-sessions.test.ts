@@ -1,0 +1,223 @@
+// Sessions in git worktrees, with real git and the real sandbox, as root and
+// as an unprivileged user: two personas at once on one repository, each in
+// its own worktree; the checkout untouched until apply; a conflicting apply
+// refused with nothing changed; discard leaving nothing; a killed session's
+// worktree kept and listed; bad input refused in one line, nothing made.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, makeHome, startRun, testUsers, type Home } from './harness.js';
+import { g, leftovers, makeRepo } from './worktree-helpers.js';
+
+interface Listed {
+  id: string;
+  persona: string;
+  state: string;
+  files_changed: number | null;
+  supervisor_pid: number | null;
+  worktree: { path: string; branch: string; base: string; admin_dir: string } | null;
+}
+
+async function ps(h: Home): Promise<Listed[]> {
+  const r = await cli(h, ['ps', '--json']);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Listed[];
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+for (const as of testUsers()) {
+  describe(`worktree sessions (${as.label})`, () => {
+    let h: Home;
+    let repo: string;
+    let head: string;
+
+    beforeAll(() => {
+      h = makeHome(as);
+      repo = makeRepo(h);
+      head = g(repo, 'rev-parse', 'HEAD');
+      const writer = { agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } };
+      h.writePersona({ name: 'fixer', display_name: 'Test fixer', ...writer });
+      h.writePersona({ name: 'docs', display_name: 'Docs writer', ...writer });
+      h.writePersona({ name: 'reviewer', display_name: 'Reviewer', agent: 'shell', execution_mode: 'autonomous' });
+    });
+    afterAll(() => h?.cleanup());
+
+    const checkoutUnchanged = (): void => {
+      expect(g(repo, 'rev-parse', 'HEAD')).toBe(head);
+      expect(g(repo, 'status', '--porcelain')).toBe('');
+      expect(readFileSync(path.join(repo, 'src/app.txt'), 'utf8')).toBe('line one\nline two\n');
+    };
+
+    it('runs two personas at once, each in its own worktree; the checkout is unchanged until apply', async () => {
+      // Each changes the same line differently, commits, leaves one file uncommitted, lists its neighbours, then works a while.
+      const work = (who: string): string =>
+        `sed -i "1s/.*/line one by ${who}/" src/app.txt && git commit -qam "${who}: change line one" && echo "${who} notes" > ${who}.md && ls .. && sleep 2`;
+      const [a, b] = await Promise.all([
+        startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', work('fixer')], { cwd: repo }),
+        startRun(h, ['docs', '--worktree', '--no-tty', '--', 'sh', '-c', work('docs')], { cwd: repo }),
+      ]);
+      const both = await waitFor('both sessions to run', async () => {
+        const l = (await ps(h)).filter((s) => s.state === 'running');
+        return l.length === 2 ? l : undefined;
+      });
+      expect(both.map((s) => s.worktree?.branch).sort()).toEqual([`personae/docs/${b.session.slice(0, 8)}`, `personae/fixer/${a.session.slice(0, 8)}`]);
+      checkoutUnchanged();
+      const [ra, rb] = await Promise.all([a.done, b.done]);
+      expect(ra.code, ra.stderr).toBe(0);
+      expect(rb.code, rb.stderr).toBe(0);
+      // Neither saw the other's worktree (personae's data is hidden; only its own worktree is bound in).
+      expect(ra.stdout.trim().split('\n')).toEqual([a.session.slice(0, 8)]);
+      expect(rb.stdout.trim().split('\n')).toEqual([b.session.slice(0, 8)]);
+      expect(ra.stderr).toMatch(/1 commit\(s\), 2 file\(s\) changed \(1 uncommitted, kept in the worktree\)/);
+      checkoutUnchanged();
+
+      // The branches carry the persona's commits, with the trailers; the uncommitted file is still in the worktree.
+      const branch = `personae/fixer/${a.session.slice(0, 8)}`;
+      expect(g(repo, 'log', '-1', '--format=%an <%ae>|%s', branch)).toBe('Test fixer <fixer@personae.invalid>|fixer: change line one');
+      expect(g(repo, 'log', '-1', '--format=%(trailers:key=On-behalf-of,valueonly)', branch)).not.toBe('');
+      expect(g(repo, 'log', '-1', '--format=%(trailers:key=Personae-Session,valueonly)', branch)).toBe(a.session);
+      const listed = await ps(h);
+      const fixer = listed.find((s) => s.id === a.session);
+      expect(fixer?.state).toBe('ended (exit 0)');
+      expect(fixer?.files_changed).toBe(2);
+      expect(readFileSync(path.join(fixer?.worktree?.path ?? '', 'fixer.md'), 'utf8')).toBe('fixer notes\n');
+      const stat = await cli(h, ['diff', a.session.slice(0, 8), '--stat']);
+      expect(stat.code, stat.stderr).toBe(0);
+      expect(stat.stdout).toMatch(/^M src\/app\.txt +\+1 -1$/m);
+      expect(stat.stdout).toMatch(/^A fixer\.md +\+1 -0 +\(uncommitted\)$/m);
+      expect(stat.stdout).toMatch(/on behalf of .*: fixer: change line one/);
+      const patch = await cli(h, ['diff', a.session]);
+      expect(patch.stdout).toContain('+line one by fixer');
+      expect(patch.stdout).toContain('+fixer notes');
+
+      // Keep the fixer's: a fast-forward, uncommitted file committed for the persona first.
+      const kept = await cli(h, ['apply', a.session.slice(0, 8)]);
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(kept.stderr).toContain('fast-forwarded into main');
+      expect(readFileSync(path.join(repo, 'src/app.txt'), 'utf8')).toBe('line one by fixer\nline two\n');
+      expect(readFileSync(path.join(repo, 'fixer.md'), 'utf8')).toBe('fixer notes\n');
+      expect(g(repo, 'status', '--porcelain')).toBe('');
+      expect(g(repo, 'log', '-1', '--format=%an|%s')).toBe(`Test fixer|Uncommitted changes of session ${a.session}`);
+      expect(leftovers(h, repo, a.session).filter((l) => !l.startsWith('.git/worktrees') && !l.startsWith('worktree list'))).toEqual([]);
+
+      // The docs session changed the same line: keeping it conflicts, and changes nothing.
+      const after = g(repo, 'rev-parse', 'HEAD');
+      const refused = await cli(h, ['apply', b.session.slice(0, 8)]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/conflicts with .* \(main\) in src\/app\.txt; nothing was applied/);
+      expect(g(repo, 'rev-parse', 'HEAD')).toBe(after);
+      expect(g(repo, 'status', '--porcelain')).toBe('');
+      expect(existsSync(path.join(repo, 'docs.md'))).toBe(false);
+      const docs = (await ps(h)).find((s) => s.id === b.session);
+      expect(docs?.worktree && existsSync(docs.worktree.path)).toBe(true);
+
+      // Discard it: no worktree, branch, admin directory or run directory is left.
+      const gone = await cli(h, ['discard', b.session.slice(0, 8)]);
+      expect(gone.code, gone.stderr).toBe(0);
+      expect(leftovers(h, repo, b.session)).toEqual([]);
+      expect((await ps(h)).map((s) => s.id)).not.toContain(b.session);
+      const events = await cli(h, ['audit', '--kind', 'worktree.*', '--format', 'jsonl']);
+      const kinds = events.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; decision: string; session: string });
+      expect(kinds.map((e) => `${e.kind}:${e.decision}`)).toEqual(['worktree.apply:allow', 'worktree.apply:deny', 'worktree.discard:deny']);
+      head = g(repo, 'rev-parse', 'HEAD');
+    }, 90_000);
+
+    it('keeps the worktree of a session killed mid-way, and lists it', async () => {
+      const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo more >> README.md && git commit -qam "more readme" && echo started && sleep 60'], { cwd: repo });
+      const s = await waitFor('the commit', async () => {
+        const l = (await ps(h)).find((x) => x.id === run.session);
+        return l?.files_changed === 1 ? l : undefined;
+      });
+      process.kill(s.supervisor_pid ?? 0, 'SIGKILL');
+      await run.done;
+      const listed = await waitFor('the killed session listed', async () => (await ps(h)).find((x) => x.id === run.session && x.state !== 'running'));
+      expect(listed.state).toBe('failed');
+      expect(listed.files_changed).toBe(1);
+      expect(readFileSync(path.join(listed.worktree?.path ?? '', 'README.md'), 'utf8')).toBe('# project\nmore\n');
+      const stat = await cli(h, ['diff', run.session, '--stat']);
+      expect(stat.stdout).toMatch(/more readme/);
+      expect(stat.stdout).toMatch(/^M README\.md +\+1 -0$/m);
+      const kept = await cli(h, ['apply', run.session, '--squash']);
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(g(repo, 'log', '-1', '--format=%an|%s')).toBe('Test fixer|more readme');
+      expect(readFileSync(path.join(repo, 'README.md'), 'utf8')).toBe('# project\nmore\n');
+      head = g(repo, 'rev-parse', 'HEAD');
+    }, 60_000);
+
+    it('refuses bad input in one line and makes nothing', async () => {
+      const before = (): string[] => [g(repo, 'branch', '--list'), g(repo, 'worktree', 'list'), ...(existsSync(h.path('home', 'worktrees')) ? readdirSync(h.path('home', 'worktrees')) : [])];
+      const start = before();
+      const refusals: Array<[string[], string, RegExp]> = [
+        [['fixer', '--worktree', '--', 'true'], h.workspace, /--worktree: .* is not inside a git repository$/],
+        [['fixer', '--worktree', '--base', 'no-such-ref', '--', 'true'], repo, /--base no-such-ref: no such commit in /],
+        [['fixer', '--base', 'main', '--', 'true'], repo, /--base needs --worktree/],
+      ];
+      for (const [args, cwd, message] of refusals) {
+        const r = await cli(h, ['run', ...args], { cwd });
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr.trim()).toMatch(message);
+      }
+      writeFileSync(path.join(repo, 'README.md'), 'dirty\n');
+      const dirty = await cli(h, ['run', 'fixer', '--worktree', '--', 'true'], { cwd: repo });
+      g(repo, 'checkout', '--', 'README.md');
+      expect(dirty.code).toBe(2);
+      expect(dirty.stderr.trim()).toMatch(/has uncommitted changes \(1 file, e\.g\. README\.md\); commit or stash them first/);
+      expect(dirty.stderr.trim().split('\n')).toHaveLength(1);
+      expect(before()).toEqual(start);
+    }, 30_000);
+
+    it('confines the session to its own branch and worktree; apply refuses a change its grants forbid', async () => {
+      const tries = [
+        // A commit made of objects for a path the sandbox kept read-only (a persistence trap).
+        'git update-index --add --cacheinfo "100644,$(echo evil | git hash-object -w --stdin),.envrc" && git commit -qm trap && echo COMMITTED-TRAP',
+        `echo x > ${repo}/src/app.txt 2>/dev/null && echo WROTE-CHECKOUT`,
+        'git update-ref refs/heads/main HEAD 2>/dev/null && echo MOVED-MAIN',
+        'git branch other 2>/dev/null && echo MADE-BRANCH',
+        `echo "[core]" >> ${repo}/.git/config 2>/dev/null && echo WROTE-CONFIG`,
+        `echo x > ${repo}/.git/hooks/pre-commit 2>/dev/null && echo WROTE-HOOK`,
+        'echo "gitdir: /tmp" > .git 2>/dev/null && echo WROTE-GITFILE',
+        'echo /tmp > "$(git rev-parse --git-dir)/commondir" 2>/dev/null && echo WROTE-COMMONDIR',
+        // The repository's own objects are bound read-only (the session writes a store of its own).
+        'rm -rf /run/personae/git-objects/* 2>/dev/null || echo objects-refused',
+      ].join('; ');
+      const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', tries], { cwd: repo });
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toEqual(['COMMITTED-TRAP', 'objects-refused']);
+      expect(g(repo, 'rev-parse', 'HEAD')).toBe(head);
+      g(repo, 'fsck', '--no-dangling');
+      expect(g(repo, 'branch', '--list', 'other')).toBe('');
+      expect(readFileSync(path.join(repo, '.git', 'config'), 'utf8')).not.toMatch(/\[core\]\s*$/);
+      const refused = await cli(h, ['apply', run.session]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/\.envrc: a persistence trap the persona may not write/);
+      expect(existsSync(path.join(repo, '.envrc'))).toBe(false);
+      expect((await cli(h, ['discard', run.session])).code).toBe(0);
+      expect(leftovers(h, repo, run.session)).toEqual([]);
+    }, 30_000);
+
+    it('gives a reviewer another session\'s worktree read-only', async () => {
+      const work = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo reviewed >> src/app.txt && git commit -qam "for review"'], { cwd: repo });
+      expect((await work.done).code).toBe(0);
+      const review = await cli(h, ['run', 'reviewer', '--review', work.session.slice(0, 8), '--no-tty', '--', 'sh', '-c', 'tail -1 src/app.txt; git log -1 --format=%s; echo x >> src/app.txt 2>/dev/null || echo refused'], { cwd: repo });
+      expect(review.code, review.stderr).toBe(0);
+      expect(review.stdout.trim().split('\n')).toEqual(['reviewed', 'for review', 'refused']);
+      // A persona that may write its workspace is not given one.
+      const writer = await cli(h, ['run', 'docs', '--review', work.session, '--', 'true'], { cwd: repo });
+      expect(writer.code).toBe(2);
+      expect(writer.stderr.trim()).toMatch(/--review: persona "docs" may write \{workspace\}/);
+      expect((await cli(h, ['discard', work.session])).code).toBe(0);
+    }, 30_000);
+  });
+}
