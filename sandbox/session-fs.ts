@@ -14,6 +14,7 @@ import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
 import { MountGuard } from './launch/mount-guard.js';
 import { INSIDE, type HostTools } from './launch/plan.js';
 import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
+import { mark } from './timing.js';
 
 /** Moves a file out of the workspace into personae's quarantine; returns where it went. */
 function quarantinePath(p: string, dir: string): string | undefined {
@@ -109,6 +110,11 @@ export class SessionFilesystem {
     ]);
   }
 
+  /** How many files the session wrote or deleted (as the watcher saw them). */
+  get changedCount(): number {
+    return this.changed.size;
+  }
+
   /** Notes a file event (called for every event the session emits). */
   note(input: EventInput): void {
     if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
@@ -123,8 +129,9 @@ export class SessionFilesystem {
     const watcher = await this.watching;
     const scanned = Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     if (this.o.workspaceReady === undefined) return void (await scanned);
-    await Promise.all([scanned, this.o.workspaceReady]);
+    await Promise.all([scanned, this.o.workspaceReady.then(() => mark('worktree checked out'))]);
     await watcher.settle();
+    mark('worktree settled');
     const deadline = Date.now() + 1000;
     while (Date.now() - this.lastUnrecorded < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.recording = true;

@@ -435,7 +435,7 @@ export class Session {
     if (this.options.worktree === undefined) await this.files?.recordDiffs();
     this.files?.release();
     mark('tracer drained');
-    const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? []);
+    const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? [], (this.files?.changedCount ?? 1) > 0);
     if (worktree?.files_changed !== undefined) {
       try {
         this.store?.updateWorktree(this.id, { files_changed: worktree.files_changed });

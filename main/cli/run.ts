@@ -31,10 +31,12 @@ export async function runCommand(name: string, command: readonly string[], opts:
   let wt: WorktreeLaunch | undefined;
   let review: ReviewedWorktree | undefined;
   let sessionId: string | undefined;
+  const { mark } = await import('../../sandbox/timing.js');
   try {
     reviewed = opts.review === undefined ? undefined : await reviewTarget(opts.review);
     const workspace = reviewed === undefined ? opts.workspace : path.join(reviewed.rec.path, reviewed.rec.subdir);
     prepared = prepareLaunch({ home: home(), persona: name, workspace, command, onBehalfOf: opts.onBehalfOf ?? currentUser() });
+    mark('persona loaded');
     if (reviewed !== undefined) {
       const { prepareReviewLaunch } = await import('../worktree-launch.js');
       ({ prepared, review } = prepareReviewLaunch(prepared, reviewed.id, reviewed.rec));
@@ -43,14 +45,13 @@ export async function runCommand(name: string, command: readonly string[], opts:
       sessionId = randomUUID();
       wt = await worktreeFor(prepared, sessionId, opts.base);
       prepared = wt.prepared;
+      mark('worktree made');
     }
   } catch (e) {
     if (e instanceof LaunchRefusal) return fail(e.message, refusalExitCode(e.code));
     throw e;
   }
   const { persona } = prepared;
-  const { mark } = await import('../../sandbox/timing.js');
-  mark('persona loaded');
   const { Session } = await import('../../sandbox/session.js');
   mark('loaded session code');
   const tty = opts.tty && process.stdin.isTTY === true && process.stdout.isTTY === true;

@@ -31,7 +31,7 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
       </details>
       <details>
         <summary>Sessions ({p.sessions.length})</summary>
-        <ul className="plain">{p.sessions.map((s) => <li key={s.id}><a href={`#/sessions/${s.id}`}><code>{s.id.slice(0, 8)}</code></a> {dateTime(s.started_at)} · {duration(s.duration_ms)} · {s.end_reason ?? 'running'} · for {s.on_behalf_of}</li>)}</ul>
+        <ul className="plain">{p.sessions.map((s) => <li key={s.id}><a href={`#/sessions/${s.id}`}><code>{s.id.slice(0, 8)}</code></a> (<a href={`#/sessions/${s.id}/changes`} className="review-changes">changes</a>) {dateTime(s.started_at)} · {duration(s.duration_ms)} · {s.end_reason ?? 'running'} · for {s.on_behalf_of}</li>)}</ul>
       </details>
       <details>
         <summary>Files changed ({p.files.length})</summary>

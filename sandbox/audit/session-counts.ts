@@ -7,8 +7,8 @@ export interface SessionCounts {
   readonly files: number;
 }
 
-/** Kinds whose `deny` is about the engine itself (a stop, an error), not a refused attempt. */
-export const NOT_DENIALS = ['stop', 'error', 'session.end'] as const;
+/** Kinds whose `deny` is about the engine itself (a stop, an error) or a human's decision on a worktree, not a refused attempt. */
+export const NOT_DENIALS = ['stop', 'error', 'session.end', 'worktree.apply', 'worktree.discard'] as const;
 
 const SQL = (n: number): string =>
   `SELECT session,

@@ -22,9 +22,10 @@ export function sessionTip(rec: WorktreeRecord): string | undefined {
   }
 }
 
-function hasObjects(dir: string): boolean {
+/** Does an object store hold anything (loose objects or packs)? */
+export function hasObjects(dir: string): boolean {
   try {
-    return readdirSync(dir).some((e) => e !== 'info');
+    return readdirSync(dir).some((e) => (e === 'pack' ? readdirSync(`${dir}/pack`).length > 0 : e !== 'info'));
   } catch {
     return false;
   }

@@ -8,8 +8,8 @@ import type { EmitEvent } from '../audit/event.js';
 import { splitDiff } from '../intercept/git-diff.js';
 import { worktreeChanges } from './changes.js';
 import type { CreatedWorktree } from './create.js';
-import { reviewMounts, worktreeMounts } from './layout.js';
-import { importSession } from './objects.js';
+import { reviewMounts, worktreeMounts, worktreeParts } from './layout.js';
+import { hasObjects, importSession, sessionTip } from './objects.js';
 import type { WorktreeRecord } from './record.js';
 
 export interface WorktreeSummary {
@@ -35,8 +35,13 @@ export interface SessionWorktree {
   readonly ready: Promise<void>;
   /** The launch request's additions, once the writable paths are known. */
   launch(writable: readonly string[], personaeHome: string): WorktreeLaunchAdditions;
-  /** At the session's end: its work into the repository, its diffs recorded; never throws. */
-  conclude(emit: EmitEvent, hide: readonly string[]): Promise<WorktreeSummary>;
+  /**
+   * At the session's end: its work into the repository, its diffs recorded;
+   * never throws. `wrote`: the watcher saw a file written in the worktree
+   * (when it did not and the session made no object, git is not asked; diff
+   * and apply always ask it).
+   */
+  conclude(emit: EmitEvent, hide: readonly string[], wrote: boolean): Promise<WorktreeSummary>;
 }
 
 /** Another session's worktree, given to this session read-only (a reviewer). */
@@ -92,8 +97,11 @@ export function sessionWorktree(created: CreatedWorktree, bwrap: string): Sessio
       gitConfig: { 'gc.auto': '0', 'maintenance.auto': 'false' },
       env: {},
     }),
-    conclude: async (emit, hide) => {
+    conclude: async (emit, hide, wrote) => {
       try {
+        if (!wrote && !hasObjects(worktreeParts(rec).objects) && (sessionTip(rec) ?? rec.base) === rec.base) {
+          return { branch: rec.branch, base: rec.base, tip: rec.base, commits: 0, files_changed: 0, uncommitted: 0 };
+        }
         const tip = await importSession(bwrap, hide, rec);
         const ch = await worktreeChanges(rec, { bwrap, hide, tip, withPatch: true, maxPatchBytes: 1024 * 1024 });
         const open = new Set(ch.files.filter((f) => f.uncommitted).map((f) => f.path));

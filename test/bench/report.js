@@ -26,6 +26,8 @@ export function ratios(results) {
   put('stop.personae_vs_bare', S?.personaeCliMs, S?.bareEmptyMs, 'lower', '`personae stop` to verified / bare bwrap SIGKILL to empty namespace');
   const M = s.memory;
   put('memory.personae_vs_srt', M?.personae?.mainPerSessionMiB, M?.srt?.mainPerSessionMiB, 'lower', 'RSS of one supervising process: personae run / srt');
+  const W = s.worktree;
+  put('worktree.launch_vs_plain', W?.worktree?.median, W?.plain?.median, 'lower', '`personae run --worktree -- true` / `personae run -- true` on a repository of 10,000 files (median)');
   return out;
 }
 
@@ -140,6 +142,18 @@ export function renderMarkdown(results, current, baseline) {
     out.push('', `### 8. Re-hiding (a denied file the host renames a new file over, ${R.rounds} times, while a reader inside polls it in a tight loop)`, '');
     out.push(table(['replacements', 'new content readable at all', 'window median', 'window p90', 'window max', 'reads inside'], [[R.rounds, `${R.visibleRounds} times`, ms(R.windows.median, 3), ms(R.windows.p90, 3), ms(R.maxMs, 3), R.reads]]));
     out.push('', 'No peer re-hides: in srt, as in bare bwrap, the new file stays readable until the session ends. A figure, not a ratio.');
+  }
+
+  const W = s.worktree;
+  if (W?.plain) {
+    out.push('', `### 9. Worktree launch (a repository of ${W.files} files; ${W.runs} interleaved cold runs each, ms)`, '');
+    out.push(table(['', 'median', 'p90', 'min'], [
+      ['`personae run -- true` in the checkout', ms(W.plain.median), ms(W.plain.p90), ms(W.plain.min)],
+      ['`personae run --worktree -- true` (worktree made, checked out, summed up at the end)', ms(W.worktree.median), ms(W.worktree.p90), ms(W.worktree.min)],
+      ['**added by the worktree** (paired difference; target < 100 ms)', `**${ms(W.added.median)}**${mark(W.added.median < 100)}`, ms(W.added.p90), ms(W.added.min)],
+      ['for context: `git worktree add` of the same repository (full checkout)', ms(W.gitWorktreeAdd?.median), ms(W.gitWorktreeAdd?.p90), ms(W.gitWorktreeAdd?.min)],
+    ]));
+    if (W.phases?.length) out.push('', `One worktree run (PERSONAE_DEBUG=timing, ms since start; ${ms(W.phasesTotal)} wall): ${W.phases.map((ph) => `${ph.phase} ${round(ph.at, 0)}`).join(' · ')}.`);
   }
 
   out.push('', '### Ratios (a ratio more than 20% worse than the baseline fails `npm run bench`)', '');
