@@ -49,8 +49,10 @@ export interface SessionFilesystemOptions {
   readonly sandboxPid: () => number | undefined;
   /**
    * The workspace is still being written by personae (a worktree's checkout):
-   * file events before this resolves are personae's own and are not recorded.
-   * The session's command starts only after it (see ready()).
+   * the watcher starts once it is done, so personae's own writes are never
+   * taken for the agent's (chokidar reports a directory's new files up to a
+   * second late, so starting earlier and ignoring events until then would
+   * not do). The session's command starts only after it (see ready()).
    */
   readonly workspaceReady?: Promise<void>;
   /** The session's git worktree (in personae's data), when it runs in one. */
@@ -65,25 +67,22 @@ export class SessionFilesystem {
   /** Files the session wrote or deleted (for the diffs at its end). */
   private readonly changed = new Set<string>();
   private released = false;
-  /** File events are recorded (false while personae itself writes the workspace). */
-  private recording: boolean;
-  private lastUnrecorded = 0;
 
   constructor(private readonly o: SessionFilesystemOptions) {
-    this.recording = o.workspaceReady === undefined;
-    const emit = (e: EventInput): void => {
-      if (this.recording) o.emit(e);
-      else this.lastUnrecorded = Date.now();
-    };
     this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
     const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome, worktree: o.worktree }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
     this.prepared = prep;
     // The watcher loads and scans while the rest of the session starts.
-    this.watching = watchWritable(prep.plan.writable, emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
+    const watch = (): Promise<FsWatcher> => watchWritable(prep.plan.writable, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
       guarded: prep.plan.guarded,
       onTrap: (p) => quarantinePath(p, this.quarantine),
       markerDir: o.runDir,
     });
+    this.watching = o.workspaceReady === undefined ? watch() : o.workspaceReady.then(() => {
+      mark('worktree checked out');
+      return watch();
+    });
+    this.watching.catch(() => undefined); // awaited by ready(), which reports it
     this.guard = new MountGuard({
       remount: o.tools.remount,
       emptyInside: INSIDE.emptyFile,
@@ -120,21 +119,10 @@ export class SessionFilesystem {
     if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
   }
 
-  /**
-   * Waits (bounded) until the watcher sees every write. While personae writes
-   * the workspace (workspaceReady), also until that is done and the watcher has
-   * read the events of it (which are not recorded); it throws when that failed.
-   */
+  /** Waits (bounded) until the watcher sees every write; throws when the workspace could not be made (workspaceReady). */
   async ready(timeoutMs = 2000): Promise<void> {
     const watcher = await this.watching;
-    const scanned = Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    if (this.o.workspaceReady === undefined) return void (await scanned);
-    await Promise.all([scanned, this.o.workspaceReady.then(() => mark('worktree checked out'))]);
-    await watcher.settle();
-    mark('worktree settled');
-    const deadline = Date.now() + 1000;
-    while (Date.now() - this.lastUnrecorded < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    this.recording = true;
+    await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
   /** The sandbox runs and its pid is known: start hiding again what the host changes (and catch up). */

@@ -433,9 +433,10 @@ export class Session {
     // The last exec lines and the last file events land together.
     await Promise.all([tracer.drain(), this.files?.settle()]);
     if (this.options.worktree === undefined) await this.files?.recordDiffs();
+    // A worktree's work is summed up before the placeholders go (the watcher would record their removal meanwhile).
+    const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? [], (this.files?.changedCount ?? 1) > 0);
     this.files?.release();
     mark('tracer drained');
-    const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? [], (this.files?.changedCount ?? 1) > 0);
     if (worktree?.files_changed !== undefined) {
       try {
         this.store?.updateWorktree(this.id, { files_changed: worktree.files_changed });

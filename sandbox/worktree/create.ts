@@ -72,7 +72,7 @@ export interface WorktreeSpec {
   readonly grants: WorktreeRecord['grants'];
   /** Worktree-relative paths checked out before anything else (see layout.planPaths). */
   readonly planPaths: readonly string[];
-  /** Parallel checkout workers (git's checkout.workers); default 1. */
+  /** Parallel checkout workers (git's checkout.workers); default 4: writing files is bound by the file system, not the cores. */
   readonly workers?: number;
 }
 
@@ -121,7 +121,7 @@ export function createWorktree(spec: WorktreeSpec): CreatedWorktree {
     const ready = (async () => {
       const skip = new Set(first);
       const rest = listFiles(made, []).filter((f) => !skip.has(f));
-      await checkout(made, rest, spec.workers ?? 1, false);
+      await checkout(made, rest, spec.workers ?? 4, false);
     })();
     ready.catch(() => undefined);
     return { record: rec, workspace: base.subdir === '' ? rec.path : path.join(rec.path, base.subdir), ready };

@@ -154,6 +154,20 @@ for (const as of testUsers()) {
       head = g(repo, 'rev-parse', 'HEAD');
     }, 60_000);
 
+    it('records the agent\'s first write and none of personae\'s own checkout', async () => {
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 400; i++) files[`lib/m${i % 20}/f${i}.txt`] = `file ${i}\n`;
+      const big = makeRepo(h, 'big', files);
+      const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo first > first.txt; ls lib/m19 | wc -l'], { cwd: big });
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('20'); // the whole checkout is there before the command starts
+      const ev = await cli(h, ['audit', '--session', run.session, '--kind', 'fs.*', '--format', 'jsonl']);
+      const events = ev.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; target: string });
+      expect([...new Set(events.map((e) => `${e.kind} ${path.basename(e.target)}`))].sort()).toEqual(['fs.diff first.txt', 'fs.write first.txt']);
+      expect((await cli(h, ['discard', run.session])).code).toBe(0);
+    }, 60_000);
+
     it('refuses bad input in one line and makes nothing', async () => {
       const before = (): string[] => [g(repo, 'branch', '--list'), g(repo, 'worktree', 'list'), ...(existsSync(h.path('home', 'worktrees')) ? readdirSync(h.path('home', 'worktrees')) : [])];
       const start = before();
