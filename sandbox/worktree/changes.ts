@@ -144,11 +144,11 @@ export async function worktreeChanges(rec: WorktreeRecord, o: ChangesOptions): P
     {
       bwrap: o.bwrap,
       hide: o.hide,
-      ro: [rec.common_dir, rec.path, p.objects],
+      ro: [rec.common_dir, rec.path, p.objects, p.admin],
       rw: o.keepObjects ? [{ src: p.snapshot, dest: p.snapshot }] : [],
       mask: [`${p.objects}/info`],
       env: {
-        GIT_DIR: rec.admin_dir, GIT_COMMON_DIR: rec.common_dir, GIT_WORK_TREE: rec.path, GIT_INDEX_FILE: '/tmp/index',
+        GIT_DIR: p.admin, GIT_COMMON_DIR: rec.common_dir, GIT_WORK_TREE: rec.path, GIT_INDEX_FILE: '/tmp/index',
         GIT_OBJECT_DIRECTORY: objects, GIT_ALTERNATE_OBJECT_DIRECTORIES: `${rec.common_dir}/objects:${p.objects}`,
         BASE: rec.base, TIP: o.tip,
       },

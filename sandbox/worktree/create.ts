@@ -5,7 +5,7 @@
 // hidden paths) is checked out at once; the rest is written in the
 // background while the sandbox sets itself up, and the session's command
 // starts only once it is all there (see Session's `workspaceReady`).
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, mkdirSync, openSync, readFileSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorktreeRecord } from './record.js';
 import { git, gitMessage, gitSync, objectName } from './git.js';
@@ -84,8 +84,9 @@ export interface CreatedWorktree {
   readonly ready: Promise<void>;
 }
 
+/** git on the worktree as the session sees it: its private admin directory. */
 function checkoutArgs(rec: WorktreeRecord): string[] {
-  return ['--git-dir', rec.admin_dir, '--work-tree', rec.path];
+  return ['--git-dir', worktreeParts(rec).admin, '--work-tree', rec.path];
 }
 
 function listFiles(rec: WorktreeRecord, pathspecs: readonly string[]): string[] {
@@ -112,7 +113,7 @@ export function createWorktree(spec: WorktreeSpec): CreatedWorktree {
       branch, base: base.commit, base_ref: base.ref, subdir: base.subdir, identity: spec.identity, grants: spec.grants,
     };
     preparePrivate(rec);
-    const tree = gitSync(['--git-dir', admin, 'read-tree', base.commit]);
+    const tree = gitSync([...checkoutArgs(rec), 'read-tree', base.commit]);
     if (tree.code !== 0) throw new WorktreeError(`the worktree's checkout failed: ${gitMessage(tree)}`);
     // What the filesystem plan decides on must be there before it is made.
     const first = spec.planPaths.length > 0 ? listFiles(rec, spec.planPaths) : [];
@@ -122,6 +123,8 @@ export function createWorktree(spec: WorktreeSpec): CreatedWorktree {
       const skip = new Set(first);
       const rest = listFiles(made, []).filter((f) => !skip.has(f));
       await checkout(made, rest, spec.workers ?? 4, false);
+      // The repository's view of the worktree: checked out, at the base (the session's own index stays private).
+      copyFileSync(path.join(worktreeParts(made).admin, 'index'), path.join(made.admin_dir, 'index'));
     })();
     ready.catch(() => undefined);
     return { record: rec, workspace: base.subdir === '' ? rec.path : path.join(rec.path, base.subdir), ready };
@@ -148,7 +151,12 @@ function checkout(rec: WorktreeRecord, files: readonly string[], workers: number
   });
 }
 
-/** The session's private objects (their alternates name the real store inside the sandbox), ref and reflog; the mount points they need. */
+/**
+ * The session's private objects (their alternates name the real store inside
+ * the sandbox), ref, reflog and admin directory (a copy of the worktree's,
+ * its commondir absolute so that it resolves from either path); the mount
+ * points they need.
+ */
 function preparePrivate(rec: WorktreeRecord): void {
   const p = worktreeParts(rec);
   mkdirSync(path.join(p.objects, 'info'), { recursive: true, mode: 0o700 });
@@ -168,6 +176,8 @@ function preparePrivate(rec: WorktreeRecord): void {
   } catch {
     // there already (the repository uses per-worktree config): pinned as it is
   }
+  cpSync(rec.admin_dir, p.admin, { recursive: true, verbatimSymlinks: true });
+  writeFileSync(path.join(p.admin, 'commondir'), `${rec.common_dir}\n`);
 }
 
 function isInside(child: string, parent: string): boolean {

@@ -9,13 +9,15 @@
 //                                       INSIDE_GIT_OBJECTS)
 //   <common>/refs/heads/personae/<p>    a directory holding only this
 //   <common>/logs/refs/heads/personae/<p>  session's branch ref and its reflog
-//   <common>/worktrees/<name>           its own admin dir (HEAD, index), the
-//                                       others hidden; commondir, gitdir and
+//   <common>/worktrees/<name>           a private copy of its admin dir
+//                                       (HEAD, index, logs), the others
+//                                       hidden; commondir, gitdir and
 //                                       config.worktree pinned read-only
 // and the worktree's `.git` file is pinned read-only. So the session commits
-// on its branch while the repository on the host sees none of it: its
-// objects enter the repository after the session, through index-pack
-// --strict (objects.ts), and its ref is set by personae.
+// on its branch while the repository on the host sees none of it (its own
+// `git gc` or `fsck` never meets an object it lacks): the objects enter the
+// repository after the session, through index-pack --strict (objects.ts),
+// then personae sets the branch and the worktree's index.
 import path from 'node:path';
 import type { WorktreeRecord } from './record.js';
 
@@ -62,6 +64,7 @@ export function worktreeParts(rec: WorktreeRecord): {
   refFile: string;
   logFile: string;
   snapshot: string;
+  admin: string;
   branchRefDir: string;
   branchLogDir: string;
 } {
@@ -76,6 +79,7 @@ export function worktreeParts(rec: WorktreeRecord): {
     refFile: path.join(refsDir, leaf),
     logFile: path.join(logsDir, leaf),
     snapshot: path.join(rec.private_dir, 'snapshot'),
+    admin: path.join(rec.private_dir, 'admin'),
     branchRefDir: path.join(rec.common_dir, 'refs', 'heads', parent),
     branchLogDir: path.join(rec.common_dir, 'logs', 'refs', 'heads', parent),
   };
@@ -109,7 +113,7 @@ export function worktreeMounts(rec: WorktreeRecord, ctx: WorktreeMountContext): 
   a.push('--bind', p.refsDir, p.branchRefDir);
   a.push('--bind', p.logsDir, p.branchLogDir);
   const worktrees = path.join(common, 'worktrees');
-  a.push('--tmpfs', worktrees, '--bind', rec.admin_dir, rec.admin_dir, '--remount-ro', worktrees);
+  a.push('--tmpfs', worktrees, '--bind', p.admin, rec.admin_dir, '--remount-ro', worktrees);
   for (const f of ['commondir', 'gitdir', 'config.worktree']) a.push('--ro-bind', path.join(rec.admin_dir, f), path.join(rec.admin_dir, f));
   a.push('--ro-bind', path.join(rec.path, '.git'), path.join(rec.path, '.git'));
   return a;
@@ -144,7 +148,7 @@ export function relativeToWorktree(raw: readonly string[], subdir: string): stri
 export function reviewMounts(rec: WorktreeRecord): { mounts: string[]; env: Record<string, string> } {
   const p = worktreeParts(rec);
   return {
-    mounts: ['--ro-bind', rec.common_dir, rec.common_dir, '--ro-bind', p.objects, p.objects, '--ro-bind', p.refsDir, p.branchRefDir],
+    mounts: ['--ro-bind', rec.common_dir, rec.common_dir, '--ro-bind', p.objects, p.objects, '--ro-bind', p.refsDir, p.branchRefDir, '--ro-bind', p.admin, rec.admin_dir],
     env: { GIT_ALTERNATE_OBJECT_DIRECTORIES: p.objects },
   };
 }

@@ -5,7 +5,8 @@
 // the repository already has under that name, and checks each object (fsck)
 // and that everything it links to is there. Then personae moves the
 // session's branch to the tip the session left in its private ref.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { WorktreeError } from './create.js';
 import { git, gitMessage, hostGitEnv, objectName, SAFE_GIT } from './git.js';
@@ -114,8 +115,26 @@ export async function importSession(bwrap: string, hide: readonly string[], rec:
   await importObjects(bwrap, hide, rec, worktreeParts(rec).objects);
   const current = (await branchValue(rec)) ?? rec.base;
   const tip = sessionTip(rec);
-  if (tip === undefined || tip === current || !(await isCommit(rec, tip))) return current;
+  if (tip === undefined || tip === current || !(await isCommit(rec, tip))) {
+    syncAdmin(rec);
+    return current;
+  }
   const r = await git(['--git-dir', rec.common_dir, 'update-ref', '-m', 'personae: the session\'s commits', `refs/heads/${rec.branch}`, tip, current]);
   if (r.code !== 0) throw new WorktreeError(`cannot move ${rec.branch} to the session's tip: ${gitMessage(r)}`);
+  syncAdmin(rec);
   return tip;
+}
+
+/**
+ * The repository's view of the worktree once its objects are in: the
+ * session's index (what it staged), HEAD on its branch (whatever the session
+ * wrote into its own). Only after the session: the index is what it left.
+ */
+function syncAdmin(rec: WorktreeRecord): void {
+  try {
+    copyFileSync(path.join(worktreeParts(rec).admin, 'index'), path.join(rec.admin_dir, 'index'));
+  } catch {
+    // no index left: the repository keeps the one of the checkout
+  }
+  writeFileSync(path.join(rec.admin_dir, 'HEAD'), `ref: refs/heads/${rec.branch}\n`);
 }

@@ -152,6 +152,7 @@ export function renderMarkdown(results, current, baseline) {
       ['`personae run --worktree -- true` (worktree made, checked out, summed up at the end)', ms(W.worktree.median), ms(W.worktree.p90), ms(W.worktree.min)],
       ['**added by the worktree** (paired difference; target < 100 ms)', `**${ms(W.added.median)}**${mark(W.added.median < 100)}`, ms(W.added.p90), ms(W.added.min)],
       ['for context: `git worktree add` of the same repository (full checkout)', ms(W.gitWorktreeAdd?.median), ms(W.gitWorktreeAdd?.p90), ms(W.gitWorktreeAdd?.min)],
+      ['… with `checkout.workers=4` (as personae checks out)', ms(W.gitWorktreeAdd4?.median), ms(W.gitWorktreeAdd4?.p90), ms(W.gitWorktreeAdd4?.min)],
     ]));
     if (W.phases?.length) out.push('', `One worktree run (PERSONAE_DEBUG=timing, ms since start; ${ms(W.phasesTotal)} wall): ${W.phases.map((ph) => `${ph.phase} ${round(ph.at, 0)}`).join(' · ')}.`);
   }

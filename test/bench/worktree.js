@@ -72,18 +72,21 @@ export async function benchWorktree({ home, runs = 10, log = () => undefined }) 
   result.added = summary(paired);
   log(`  plain ${round(result.plain.median, 0)} ms, worktree ${round(result.worktree.median, 0)} ms, added (paired median) ${round(result.added.median, 0)} ms`);
 
-  // For context: git's own full checkout of the same repository.
-  const adds = [];
+  // For context: git's own full checkout of the same repository (one worker, and four as personae uses), interleaved.
+  const adds = { 1: [], 4: [] };
   for (let i = 0; i < Math.min(5, runs); i++) {
-    const wt = path.join(home.dir, `plain-wt-${i}`);
-    const t = await timed('git', ['-C', repo, 'worktree', 'add', '-q', '-b', `plain-${i}`, wt, 'HEAD'], opts);
-    if (t.code === 0) adds.push(t.ms);
-    rmSync(wt, { recursive: true, force: true });
-    git(repo, 'worktree', 'prune');
-    git(repo, 'branch', '-q', '-D', `plain-${i}`);
+    for (const workers of [1, 4]) {
+      const wt = path.join(home.dir, `plain-wt-${workers}-${i}`);
+      const t = await timed('git', ['-C', repo, '-c', `checkout.workers=${workers}`, 'worktree', 'add', '-q', '-b', `plain-${workers}-${i}`, wt, 'HEAD'], opts);
+      if (t.code === 0) adds[workers].push(t.ms);
+      rmSync(wt, { recursive: true, force: true });
+      git(repo, 'worktree', 'prune');
+      git(repo, 'branch', '-q', '-D', `plain-${workers}-${i}`);
+    }
   }
-  result.gitWorktreeAdd = summary(adds);
-  log(`  git worktree add (full checkout): ${round(result.gitWorktreeAdd.median, 0)} ms`);
+  result.gitWorktreeAdd = summary(adds[1]);
+  result.gitWorktreeAdd4 = summary(adds[4]);
+  log(`  git worktree add (full checkout): ${round(result.gitWorktreeAdd.median, 0)} ms, with checkout.workers=4: ${round(result.gitWorktreeAdd4.median, 0)} ms`);
 
   const t = await timed(...contenders.worktree, { ...opts, env: { ...home.env, PERSONAE_DEBUG: 'timing' } });
   await discard(t);

@@ -7,8 +7,15 @@ import path from 'node:path';
 import type { Home } from './harness.js';
 
 export function g(repo: string, ...args: string[]): string {
+  return gitAs(undefined, repo, ...args);
+}
+
+/** git as the home's user (for a command that writes the repository, so its files keep their owner). */
+export function gitAs(as: Home['as'] | undefined, repo: string, ...args: string[]): string {
   const r = spawnSync('git', ['-c', 'safe.directory=*', '-C', repo, ...args], {
     encoding: 'utf8',
+    uid: as?.uid,
+    gid: as?.gid,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Tester', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'Tester', GIT_COMMITTER_EMAIL: 't@example.com' },
   });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, makeHome, startRun, testUsers, type Home } from './harness.js';
-import { g, leftovers, makeRepo } from './worktree-helpers.js';
+import { g, gitAs, leftovers, makeRepo } from './worktree-helpers.js';
 
 interface Listed {
   id: string;
@@ -133,23 +133,29 @@ for (const as of testUsers()) {
     }, 90_000);
 
     it('keeps the worktree of a session killed mid-way, and lists it', async () => {
-      const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo more >> README.md && git commit -qam "more readme" && echo started && sleep 60'], { cwd: repo });
+      const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo more >> README.md && git commit -qam "more readme" && echo staged > staged.txt && git add staged.txt && sleep 60'], { cwd: repo });
       const s = await waitFor('the commit', async () => {
         const l = (await ps(h)).find((x) => x.id === run.session);
-        return l?.files_changed === 1 ? l : undefined;
+        return l?.files_changed === 2 ? l : undefined;
       });
+      // The repository stays whole while the session works: its commit is not in the repository yet.
+      g(repo, 'fsck', '--no-dangling');
+      gitAs(h.as, repo, 'gc', '-q');
       process.kill(s.supervisor_pid ?? 0, 'SIGKILL');
       await run.done;
+      g(repo, 'fsck', '--no-dangling');
       const listed = await waitFor('the killed session listed', async () => (await ps(h)).find((x) => x.id === run.session && x.state !== 'running'));
       expect(listed.state).toBe('failed');
-      expect(listed.files_changed).toBe(1);
+      expect(listed.files_changed).toBe(2);
       expect(readFileSync(path.join(listed.worktree?.path ?? '', 'README.md'), 'utf8')).toBe('# project\nmore\n');
       const stat = await cli(h, ['diff', run.session, '--stat']);
       expect(stat.stdout).toMatch(/more readme/);
       expect(stat.stdout).toMatch(/^M README\.md +\+1 -0$/m);
+      expect(stat.stdout).toMatch(/^A staged\.txt +\+1 -0 +\(uncommitted\)$/m);
       const kept = await cli(h, ['apply', run.session, '--squash']);
       expect(kept.code, kept.stderr).toBe(0);
       expect(g(repo, 'log', '-1', '--format=%an|%s')).toBe('Test fixer|more readme');
+      expect(g(repo, 'show', 'HEAD:staged.txt')).toBe('staged');
       expect(readFileSync(path.join(repo, 'README.md'), 'utf8')).toBe('# project\nmore\n');
       head = g(repo, 'rev-parse', 'HEAD');
     }, 60_000);

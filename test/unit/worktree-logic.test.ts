@@ -44,7 +44,7 @@ describe('worktree layout', () => {
       '--bind /ph/worktrees/app-1/0a1b2c3d.personae/refs /src/app/.git/refs/heads/personae/fixer',
       '--bind /ph/worktrees/app-1/0a1b2c3d.personae/logs /src/app/.git/logs/refs/heads/personae/fixer',
       '--tmpfs /src/app/.git/worktrees',
-      '--bind /src/app/.git/worktrees/0a1b2c3d /src/app/.git/worktrees/0a1b2c3d',
+      '--bind /ph/worktrees/app-1/0a1b2c3d.personae/admin /src/app/.git/worktrees/0a1b2c3d',
       '--remount-ro /src/app/.git/worktrees',
       '--ro-bind /src/app/.git/worktrees/0a1b2c3d/commondir /src/app/.git/worktrees/0a1b2c3d/commondir',
       '--ro-bind /src/app/.git/worktrees/0a1b2c3d/gitdir /src/app/.git/worktrees/0a1b2c3d/gitdir',
@@ -66,6 +66,7 @@ describe('worktree layout', () => {
       '--ro-bind /src/app/.git /src/app/.git',
       '--ro-bind /ph/worktrees/app-1/0a1b2c3d.personae/objects /ph/worktrees/app-1/0a1b2c3d.personae/objects',
       '--ro-bind /ph/worktrees/app-1/0a1b2c3d.personae/refs /src/app/.git/refs/heads/personae/fixer',
+      '--ro-bind /ph/worktrees/app-1/0a1b2c3d.personae/admin /src/app/.git/worktrees/0a1b2c3d',
     ]);
     expect(r.env).toEqual({ GIT_ALTERNATE_OBJECT_DIRECTORIES: '/ph/worktrees/app-1/0a1b2c3d.personae/objects' });
   });
