@@ -15,8 +15,8 @@ export interface WorktreeLaunch {
   readonly prepared: PreparedLaunch;
   readonly worktree: SessionWorktree;
   readonly created: CreatedWorktree;
-  /** Removes the worktree again (the session could not start). */
-  undo(): void;
+  /** Removes the worktree again (the session could not start), once its checkout has stopped writing. */
+  undo(): Promise<void>;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -70,7 +70,10 @@ export function prepareWorktreeLaunch(p: PreparedLaunch, o: WorktreeLaunchOption
     prepared: { ...p, workspace: created.workspace },
     worktree: sessionWorktree(created, o.bwrap),
     created,
-    undo: () => removeWorktreeFiles(created.record),
+    undo: async () => {
+      await created.ready.catch(() => undefined);
+      removeWorktreeFiles(created.record);
+    },
   };
 }
 

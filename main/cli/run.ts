@@ -68,7 +68,7 @@ export async function runCommand(name: string, command: readonly string[], opts:
     session = await Session.start({ ...sessionOptions(prepared, { store: openLater, stdio, sessionId, worktree: wt?.worktree, review }), exitsAfter: true });
   } catch (e) {
     if (wt !== undefined && sessionId !== undefined) {
-      wt.undo();
+      await wt.undo();
       opened.store?.updateWorktree(sessionId, { state: 'discarded' });
     }
     opened.store?.close();

@@ -87,7 +87,7 @@ export class SessionRegistry {
       }));
     } catch (e) {
       if (wt !== undefined) {
-        wt.undo();
+        await wt.undo();
         this.o.store.updateWorktree(sessionId, { state: 'discarded' });
       }
       if (e instanceof LaunchRefusal) throw e;

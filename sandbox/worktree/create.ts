@@ -51,6 +51,10 @@ export function checkWorktreeBase(workspace: string, ref = 'HEAD'): WorktreeBase
     if (ref === 'HEAD') throw new WorktreeError(`--worktree: ${toplevel} has no commits yet; a worktree starts from a commit`);
     throw new WorktreeError(`--base ${ref}: no such commit in ${toplevel}`);
   }
+  const subdir = prefix.replace(/\/+$/, '');
+  if (subdir !== '' && gitSync(['cat-file', '-e', `${sha}:${subdir}`], { cwd: toplevel }).code !== 0) {
+    throw new WorktreeError(`--worktree: ${subdir} (the workspace) is not in ${ref} (${sha.slice(0, 12)}); run from a folder the commit has`);
+  }
   const status = gitSync(['status', '--porcelain=v1', '-z', '--untracked-files=no', '--ignore-submodules=dirty'], { cwd: toplevel });
   if (status.code !== 0) throw new WorktreeError(`--worktree: ${toplevel}: ${gitMessage(status)}`);
   const dirty = status.stdout.split('\0').filter((e) => e.length > 3);
@@ -60,7 +64,7 @@ export function checkWorktreeBase(workspace: string, ref = 'HEAD'): WorktreeBase
       `--worktree: ${toplevel} has uncommitted changes (${dirty.length} file${dirty.length === 1 ? '' : 's'}, e.g. ${first}); commit or stash them first, or run without --worktree`,
     );
   }
-  return { toplevel, commonDir, subdir: prefix.replace(/\/+$/, ''), commit: sha, ref };
+  return { toplevel, commonDir, subdir, commit: sha, ref };
 }
 
 export interface WorktreeSpec {
@@ -118,6 +122,8 @@ export function createWorktree(spec: WorktreeSpec): CreatedWorktree {
     // What the filesystem plan decides on must be there before it is made.
     const first = spec.planPaths.length > 0 ? listFiles(rec, spec.planPaths) : [];
     if (first.length > 0) checkout(rec, first, 1, true);
+    // The workspace itself, when it is a folder of the worktree: the plan names it.
+    if (base.subdir !== '') mkdirSync(path.join(rec.path, base.subdir), { recursive: true });
     const made = rec;
     const ready = (async () => {
       const skip = new Set(first);

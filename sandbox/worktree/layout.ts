@@ -102,6 +102,11 @@ export interface WorktreeMountContext {
 export function worktreeMounts(rec: WorktreeRecord, ctx: WorktreeMountContext): string[] {
   const p = worktreeParts(rec);
   const a: string[] = [];
+  // The whole worktree is visible (personae's data around it is hidden): read-only, but for the writable grants in it.
+  if (!ctx.writable.includes(rec.path)) {
+    a.push('--ro-bind', rec.path, rec.path);
+    for (const w of ctx.writable) if (isInside(w, rec.path)) a.push('--bind', w, w);
+  }
   for (const c of ctx.checkouts) {
     if (isInside(c, ctx.personaeHome)) continue;
     if (ctx.writable.some((w) => isInside(c, w) || isInside(w, c))) a.push('--ro-bind', c, c);

@@ -3,7 +3,7 @@
 // its own worktree; the checkout untouched until apply; a conflicting apply
 // refused with nothing changed; discard leaving nothing; a killed session's
 // worktree kept and listed; bad input refused in one line, nothing made.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, makeHome, startRun, testUsers, type Home } from './harness.js';
@@ -174,6 +174,18 @@ for (const as of testUsers()) {
       expect((await cli(h, ['discard', run.session])).code).toBe(0);
     }, 60_000);
 
+    it('runs from a folder of the repository in the same folder of its worktree', async () => {
+      const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'pwd; echo here > here.txt; echo x > ../outside.txt 2>/dev/null || echo refused'], { cwd: path.join(repo, 'src') });
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(0);
+      const [pwd, refused] = r.stdout.trim().split('\n');
+      expect(pwd).toMatch(new RegExp(`/worktrees/repo-[0-9a-f]{8}/${run.session.slice(0, 8)}/src$`));
+      expect(refused).toBe('refused'); // {workspace} is the folder, not the whole worktree
+      const stat = await cli(h, ['diff', run.session, '--stat']);
+      expect(stat.stdout.trim()).toMatch(/^A src\/here\.txt +\+1 -0 +\(uncommitted\)$/);
+      expect((await cli(h, ['discard', run.session])).code).toBe(0);
+    }, 30_000);
+
     it('refuses bad input in one line and makes nothing', async () => {
       const before = (): string[] => [g(repo, 'branch', '--list'), g(repo, 'worktree', 'list'), ...(existsSync(h.path('home', 'worktrees')) ? readdirSync(h.path('home', 'worktrees')) : [])];
       const start = before();
@@ -188,6 +200,11 @@ for (const as of testUsers()) {
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
         expect(r.stderr.trim()).toMatch(message);
       }
+      mkdirSync(path.join(repo, 'untracked-dir'), { recursive: true });
+      const notInCommit = await cli(h, ['run', 'fixer', '--worktree', '--', 'true'], { cwd: path.join(repo, 'untracked-dir') });
+      expect(notInCommit.code).toBe(2);
+      expect(notInCommit.stderr.trim()).toMatch(/--worktree: untracked-dir \(the workspace\) is not in HEAD/);
+      rmSync(path.join(repo, 'untracked-dir'), { recursive: true });
       writeFileSync(path.join(repo, 'README.md'), 'dirty\n');
       const dirty = await cli(h, ['run', 'fixer', '--worktree', '--', 'true'], { cwd: repo });
       g(repo, 'checkout', '--', 'README.md');

@@ -53,6 +53,11 @@ describe('worktree layout', () => {
     ]);
   });
 
+  it('shows the whole worktree when the workspace is a folder of it, writable only there', () => {
+    const m = ops(worktreeMounts(rec, { writable: [`${rec.path}/src`, '/cache'], checkouts: ['/src/app'], personaeHome: '/ph' }));
+    expect(m.slice(0, 3)).toEqual(['--ro-bind /ph/worktrees/app-1/0a1b2c3d /ph/worktrees/app-1/0a1b2c3d', '--bind /ph/worktrees/app-1/0a1b2c3d/src /ph/worktrees/app-1/0a1b2c3d/src', '--ro-bind /src/app/.git /src/app/.git']);
+  });
+
   it('keeps a checkout read-only when a writable grant covers it, and another session\'s worktree hidden', () => {
     const m = ops(worktreeMounts(rec, { writable: [rec.path, '/src'], checkouts: ['/src/app', '/ph/worktrees/app-1/ffff0000', '/elsewhere/wt'], personaeHome: '/ph' }));
     expect(m[0]).toBe('--ro-bind /src/app /src/app');
