@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './api-harness.js';
 import { cli, makeHome, startRun, testUsers, type Home } from './harness.js';
 import { g, gitAs, leftovers, makeRepo } from './worktree-helpers.js';
 
@@ -22,16 +23,6 @@ async function ps(h: Home): Promise<Listed[]> {
   const r = await cli(h, ['ps', '--json']);
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as Listed[];
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 for (const as of testUsers()) {
@@ -65,10 +56,10 @@ for (const as of testUsers()) {
         startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', work('fixer')], { cwd: repo }),
         startRun(h, ['docs', '--worktree', '--no-tty', '--', 'sh', '-c', work('docs')], { cwd: repo }),
       ]);
-      const both = await waitFor('both sessions to run', async () => {
+      const both = await until(async () => {
         const l = (await ps(h)).filter((s) => s.state === 'running');
         return l.length === 2 ? l : undefined;
-      });
+      }, 15_000, 'both sessions to run');
       expect(both.map((s) => s.worktree?.branch).sort()).toEqual([`personae/docs/${b.session.slice(0, 8)}`, `personae/fixer/${a.session.slice(0, 8)}`]);
       checkoutUnchanged();
       const [ra, rb] = await Promise.all([a.done, b.done]);
@@ -134,17 +125,17 @@ for (const as of testUsers()) {
 
     it('keeps the worktree of a session killed mid-way, and lists it', async () => {
       const run = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo more >> README.md && git commit -qam "more readme" && echo staged > staged.txt && git add staged.txt && sleep 60'], { cwd: repo });
-      const s = await waitFor('the commit', async () => {
+      const s = await until(async () => {
         const l = (await ps(h)).find((x) => x.id === run.session);
         return l?.files_changed === 2 ? l : undefined;
-      });
+      }, 15_000, 'the commit');
       // The repository stays whole while the session works: its commit is not in the repository yet.
       g(repo, 'fsck', '--no-dangling');
       gitAs(h.as, repo, 'gc', '-q');
       process.kill(s.supervisor_pid ?? 0, 'SIGKILL');
       await run.done;
       g(repo, 'fsck', '--no-dangling');
-      const listed = await waitFor('the killed session listed', async () => (await ps(h)).find((x) => x.id === run.session && x.state !== 'running'));
+      const listed = await until(async () => (await ps(h)).find((x) => x.id === run.session && x.state !== 'running'), 15_000, 'the killed session listed');
       expect(listed.state).toBe('failed');
       expect(listed.files_changed).toBe(2);
       expect(readFileSync(path.join(listed.worktree?.path ?? '', 'README.md'), 'utf8')).toBe('# project\nmore\n');
