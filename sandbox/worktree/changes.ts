@@ -57,7 +57,7 @@ function script(withPatch: boolean): string {
     'mkdir -p /tmp/out "$GIT_OBJECT_DIRECTORY"',
     `${g} cat-file -e "$TIP^{commit}" 2>/dev/null || TIP="$BASE"`,
     // The worktree's own index, for its file times (no re-reading of unchanged files); the branch's tip when it cannot be read.
-    `{ cp "$GIT_DIR/index" "$GIT_INDEX_FILE" 2>/dev/null && ${g} ls-files >/dev/null 2>&1; } || { rm -f "$GIT_INDEX_FILE"; ${g} read-tree "$TIP"; }`,
+    `{ [ -f "$GIT_DIR/index" ] && [ ! -L "$GIT_DIR/index" ] && cp "$GIT_DIR/index" "$GIT_INDEX_FILE" 2>/dev/null && ${g} ls-files >/dev/null 2>&1; } || { rm -f "$GIT_INDEX_FILE"; ${g} read-tree "$TIP"; }`,
     `${g} add -A --ignore-errors >/dev/null 2>&1 || true`,
     `work=$(${g} write-tree)`,
     `${g} log -z --max-count=500 --format='${LOG_FORMAT}' "$BASE..$TIP" > /tmp/out/log`,

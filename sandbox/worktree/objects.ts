@@ -5,7 +5,7 @@
 // the repository already has under that name, and checks each object (fsck)
 // and that everything it links to is there. Then personae moves the
 // session's branch to the tip the session left in its private ref.
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { WorktreeError } from './create.js';
@@ -17,7 +17,9 @@ import { spawnSandboxed, UNTRUSTED_GIT, type GitSandbox } from './sandboxed-git.
 /** The tip the session left on its branch (its private ref), when it names an object. */
 export function sessionTip(rec: WorktreeRecord): string | undefined {
   try {
-    return objectName(readFileSync(worktreeParts(rec).refFile, 'utf8').slice(0, 200));
+    const ref = worktreeParts(rec).refFile;
+    if (!lstatSync(ref).isFile()) return undefined;
+    return objectName(readFileSync(ref, 'utf8').slice(0, 200));
   } catch {
     return undefined;
   }
@@ -32,9 +34,31 @@ export function hasObjects(dir: string): boolean {
   }
 }
 
+/**
+ * The first entry below `dir` that is neither a directory nor a regular file
+ * (a symlink the agent planted would make git read, outside the store, a file
+ * the user can read), or undefined. Bounded.
+ */
+export function oddEntry(dir: string, max = 200_000): string | undefined {
+  const stack = [dir];
+  let seen = 0;
+  while (stack.length > 0) {
+    const d = stack.pop() as string;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (++seen > max) return `${d}/… (more than ${max} entries)`;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (!e.isFile()) return p;
+    }
+  }
+  return undefined;
+}
+
 /** Packs every object of `dir` (in a sandbox) and feeds the pack to `index-pack --strict` in the repository. */
 export function importObjects(bwrap: string, hide: readonly string[], rec: WorktreeRecord, dir: string): Promise<void> {
   if (!existsSync(dir) || !hasObjects(dir)) return Promise.resolve();
+  const odd = oddEntry(dir);
+  if (odd !== undefined) return Promise.reject(new WorktreeError(`the session's object store holds something other than files (${path.relative(rec.private_dir, odd)}); it is not taken in`));
   const sandbox: GitSandbox = {
     bwrap,
     hide,
@@ -131,8 +155,10 @@ export async function importSession(bwrap: string, hide: readonly string[], rec:
  * wrote into its own). Only after the session: the index is what it left.
  */
 function syncAdmin(rec: WorktreeRecord): void {
+  const index = path.join(worktreeParts(rec).admin, 'index');
   try {
-    copyFileSync(path.join(worktreeParts(rec).admin, 'index'), path.join(rec.admin_dir, 'index'));
+    // A regular file only: the agent could have left a symlink to any file the user can read.
+    if (lstatSync(index).isFile()) copyFileSync(index, path.join(rec.admin_dir, 'index'));
   } catch {
     // no index left: the repository keeps the one of the checkout
   }

@@ -235,6 +235,30 @@ for (const as of testUsers()) {
       expect(leftovers(h, repo, run.session)).toEqual([]);
     }, 30_000);
 
+    it('never follows a symlink the session left in its git data', async () => {
+      const canary = h.path('canary-secret');
+      writeFileSync(canary, 'CANARY-5521 not for the repository\n');
+      // Its index, a symlink to a file the user can read: the repository's copy of the index is left as it was.
+      const one = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', `echo x > x.txt; ln -sf ${canary} "$(git rev-parse --git-dir)/index" && echo LINKED-INDEX`], { cwd: repo });
+      const r1 = await one.done;
+      expect(r1.stdout.trim()).toBe('LINKED-INDEX');
+      const admin = (await ps(h)).find((s) => s.id === one.session)?.worktree?.admin_dir ?? '';
+      expect(readFileSync(path.join(admin, 'index'), 'latin1')).not.toContain('CANARY-5521');
+      expect((await cli(h, ['discard', one.session])).code).toBe(0);
+      // A loose object that is a symlink: the store is not taken in, and keeping it is refused.
+      const plant = `mkdir -p "$(git rev-parse --git-common-dir)/objects/ab" && ln -s ${canary} "$(git rev-parse --git-common-dir)/objects/ab/$(printf 'c%.0s' $(seq 38))" && echo LINKED-OBJECT`;
+      const two = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', plant], { cwd: repo });
+      const r2 = await two.done;
+      expect(r2.stdout.trim()).toBe('LINKED-OBJECT');
+      expect(r2.stderr).toMatch(/the session's object store holds something other than files \(objects\/ab\/c+\); it is not taken in/);
+      const refused = await cli(h, ['apply', two.session]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/holds something other than files/);
+      expect(g(repo, 'rev-parse', 'HEAD')).toBe(head);
+      expect((await cli(h, ['discard', two.session])).code).toBe(0);
+      expect(readFileSync(canary, 'utf8')).toBe('CANARY-5521 not for the repository\n');
+    }, 40_000);
+
     it('gives a reviewer another session\'s worktree read-only', async () => {
       const work = await startRun(h, ['fixer', '--worktree', '--no-tty', '--', 'sh', '-c', 'echo reviewed >> src/app.txt && git commit -qam "for review"'], { cwd: repo });
       expect((await work.done).code).toBe(0);
