@@ -19,7 +19,10 @@ program
   .option('-w, --workspace <dir>', 'the workspace ({workspace} in the persona file)', process.cwd())
   .option('--on-behalf-of <who>', 'the human this persona acts for (default: your user name)')
   .option('--no-tty', 'never allocate a PTY, even on a terminal')
-  .action(async (persona: string, command: string[], opts: { workspace: string; onBehalfOf?: string; tty: boolean }) => {
+  .option('--worktree', 'run in a new git worktree of the workspace\'s repository, on a branch personae/PERSONA/ID')
+  .option('--base <ref>', 'with --worktree: the commit the branch starts from (default HEAD)')
+  .option('--review <session>', "review another session's worktree: it becomes the workspace, read-only")
+  .action(async (persona: string, command: string[], opts: { workspace: string; onBehalfOf?: string; tty: boolean; worktree?: boolean; base?: string; review?: string }) => {
     const { runCommand } = await import('./cli/run.js');
     // Exit as soon as the session has ended and its log is closed: a library timer left
     // behind (chokidar re-reads a changed directory at most once a second, and closing it
@@ -39,8 +42,37 @@ program
   });
 
 program
+  .command('diff')
+  .description("print a worktree session's change against its base (committed and uncommitted)")
+  .argument('<session>', 'session id (a unique prefix is enough)')
+  .option('--stat', 'commits and one line per file instead of the patch')
+  .action(async (session: string, opts: { stat?: boolean }) => {
+    const { diffCommand } = await import('./cli/worktrees.js');
+    process.exitCode = await diffCommand(session, opts);
+  });
+
+program
+  .command('apply')
+  .description("keep a worktree session's change: bring it into the checkout it came from (fast-forward or merge), then remove its worktree and branch")
+  .argument('<session>', 'session id (a unique prefix is enough)')
+  .option('--squash', 'as one commit (authored by the persona) instead')
+  .action(async (session: string, opts: { squash?: boolean }) => {
+    const { applyCommand } = await import('./cli/worktrees.js');
+    process.exitCode = await applyCommand(session, opts);
+  });
+
+program
+  .command('discard')
+  .description("throw a worktree session's change away: remove its worktree and branch")
+  .argument('<session>', 'session id (a unique prefix is enough)')
+  .action(async (session: string) => {
+    const { discardCommand } = await import('./cli/worktrees.js');
+    process.exitCode = await discardCommand(session);
+  });
+
+program
   .command('ps')
-  .description('list running sessions')
+  .description('list running sessions, and worktree sessions waiting for apply or discard')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
     const { psCommand } = await import('./cli/sessions.js');

@@ -18,9 +18,10 @@ import type { StdioMode } from '../sandbox/launch/spawn.js';
 import type { CredentialGrant } from '../sandbox/net/credentials.js';
 import { parseHostMap, type HostMapTarget } from '../sandbox/net/host-map.js';
 import type { SessionOptions } from '../sandbox/session.js';
+import type { ReviewedWorktree, SessionWorktree } from '../sandbox/worktree/session-worktree.js';
 
 export type LaunchRefusalCode =
-  | 'not-found' | 'invalid' | 'suspended' | 'expired' | 'missing-secret' | 'missing-tool' | 'workspace' | 'refused';
+  | 'not-found' | 'invalid' | 'suspended' | 'expired' | 'missing-secret' | 'missing-tool' | 'workspace' | 'refused' | 'worktree';
 
 /** A launch that must not happen, said in one line. */
 export class LaunchRefusal extends Error {
@@ -32,7 +33,7 @@ export class LaunchRefusal extends Error {
 
 /** `personae run`'s exit status for a refusal: 2 for a usage problem, 3 for a refusal. */
 export function refusalExitCode(code: LaunchRefusalCode): number {
-  return code === 'not-found' || code === 'invalid' || code === 'workspace' ? 2 : 3;
+  return code === 'not-found' || code === 'invalid' || code === 'workspace' || code === 'worktree' ? 2 : 3;
 }
 
 export interface LaunchInput {
@@ -152,7 +153,14 @@ export function prepareLaunch(input: LaunchInput): PreparedLaunch {
 /** The options `Session.start` takes for a prepared launch. */
 export function sessionOptions(
   p: PreparedLaunch,
-  io: { readonly store: SessionOptions['store']; readonly stdio: StdioMode; readonly userHome?: string; readonly sessionId?: string },
+  io: {
+    readonly store: SessionOptions['store'];
+    readonly stdio: StdioMode;
+    readonly userHome?: string;
+    readonly sessionId?: string;
+    readonly worktree?: SessionWorktree;
+    readonly review?: ReviewedWorktree;
+  },
 ): SessionOptions {
   return {
     persona: p.persona,
@@ -170,6 +178,8 @@ export function sessionOptions(
     hostMap: p.hostMap,
     ...(p.upstreamCa !== undefined ? { upstreamCa: p.upstreamCa } : {}),
     ...(io.sessionId !== undefined ? { sessionId: io.sessionId } : {}),
+    ...(io.worktree !== undefined ? { worktree: io.worktree } : {}),
+    ...(io.review !== undefined ? { review: io.review } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ function useHash(): string {
 
 function Page({ path }: { path: string[] }) {
   const [a, b, c] = path;
-  if (a === 'sessions' && b) return <SessionView key={b} id={b} />;
+  if (a === 'sessions' && b) return <SessionView key={b} id={b} tab={c} />;
   if (a === 'launch') return <LaunchForm key={b ?? ''} initialPersona={b} />;
   if (a === 'personas' && b === 'new') return <PersonaFormPage />;
   if (a === 'personas' && b && c === 'edit') return <PersonaFormPage key={b} name={b} />;

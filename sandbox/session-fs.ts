@@ -15,6 +15,7 @@ import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
 import { MountGuard } from './launch/mount-guard.js';
 import { INSIDE, type HostTools } from './launch/plan.js';
 import { hostProbe, prepareFilesystem, type PreparedFilesystem } from './launch/prepare-fs.js';
+import { mark } from './timing.js';
 
 /** Moves a file out of the workspace into personae's quarantine; returns where it went. */
 function quarantinePath(p: string, dir: string): string | undefined {
@@ -49,6 +50,16 @@ export interface SessionFilesystemOptions {
   readonly fail: (message: string) => void;
   /** A process in the sandbox, once known (its mount namespace is where paths are hidden again). */
   readonly sandboxPid: () => number | undefined;
+  /**
+   * The workspace is still being written by personae (a worktree's checkout):
+   * the watcher starts once it is done, so personae's own writes are never
+   * taken for the agent's (chokidar reports a directory's new files up to a
+   * second late, so starting earlier and ignoring events until then would
+   * not do). The session's command starts only after it (see ready()).
+   */
+  readonly workspaceReady?: Promise<void>;
+  /** The session's git worktree (in personae's data), when it runs in one. */
+  readonly worktree?: string;
 }
 
 export class SessionFilesystem {
@@ -63,11 +74,11 @@ export class SessionFilesystem {
 
   constructor(private readonly o: SessionFilesystemOptions) {
     this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
-    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome, personaHome: o.personaHome }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
+    const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome, personaHome: o.personaHome, worktree: o.worktree }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
     this.prepared = prep;
     // The watcher loads and scans while the rest of the session starts: the writable grants and the persona's HOME.
     const watched = prep.plan.writable.includes(o.personaHome) ? prep.plan.writable : [...prep.plan.writable, o.personaHome];
-    this.watching = watchWritable(watched, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
+    const watch = (): Promise<FsWatcher> => watchWritable(watched, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
       guarded: prep.plan.guarded,
       onTrap: (p) => quarantinePath(p, this.quarantine),
       markerDir: o.runDir,
@@ -77,6 +88,11 @@ export class SessionFilesystem {
         return { reason: `filesystem.write: ${root ?? p}`, area: root === o.workspace ? 'workspace' : 'granted' };
       },
     });
+    this.watching = o.workspaceReady === undefined ? watch() : o.workspaceReady.then(() => {
+      mark('worktree checked out');
+      return watch();
+    });
+    this.watching.catch(() => undefined); // awaited by ready(), which reports it
     this.guard = new MountGuard({
       remount: o.tools.remount,
       emptyInside: INSIDE.emptyFile,
@@ -103,12 +119,17 @@ export class SessionFilesystem {
     ]);
   }
 
+  /** How many files the session wrote or deleted (as the watcher saw them). */
+  get changedCount(): number {
+    return this.changed.size;
+  }
+
   /** Notes a file event (called for every event the session emits). */
   note(input: EventInput): void {
     if ((input.kind === 'fs.write' || input.kind === 'fs.delete') && input.target && this.changed.size < 5000) this.changed.add(input.target);
   }
 
-  /** Waits (bounded) until the watcher sees every write. */
+  /** Waits (bounded) until the watcher sees every write; throws when the workspace could not be made (workspaceReady). */
   async ready(timeoutMs = 2000): Promise<void> {
     const watcher = await this.watching;
     await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);

@@ -18,7 +18,7 @@ import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { inotifyDescriptor } from './launch/exit-handoff.js';
 import { releaseRunDir } from './launch/run-dirs.js';
 import { prepareTripwires } from './launch/tripwires.js';
-import { bridgeSockets, passwdFor, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { bridgeSockets, mountDests, passwdFor, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
 import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
 import { startEgressProxy, type EgressProxy } from './net/proxy.js';
@@ -33,6 +33,7 @@ import { HookHandler } from './intercept/hook-handler.js';
 import { compileToolRules } from './policy/tool-rules.js';
 import { hookTimeoutSeconds } from './intercept/adapters.js';
 import { mark } from './timing.js';
+import type { ReviewedWorktree, SessionWorktree, WorktreeSummary } from './worktree/session-worktree.js';
 
 export interface SessionOptions {
   readonly persona: Persona;
@@ -64,6 +65,10 @@ export interface SessionOptions {
   /** SIGTERM-to-SIGKILL grace when stopping; at most 2000 ms. */
   readonly graceMs?: number;
   readonly sessionId?: string;
+  /** The session runs in a git worktree personae made for it (its workspace is the worktree). */
+  readonly worktree?: SessionWorktree;
+  /** The session reviews another session's worktree (its workspace), read-only. */
+  readonly review?: ReviewedWorktree;
 }
 
 export type EndReason = 'exit' | 'stopped' | 'limit' | 'suspended' | 'failure';
@@ -74,6 +79,8 @@ export interface SessionEnd {
   readonly stop: StopResult | undefined;
   /** Why the session failed (the first failure), when it did. */
   readonly failure?: string;
+  /** A worktree session's work, summed up. */
+  readonly worktree?: WorktreeSummary;
 }
 
 export class SessionRefused extends Error {}
@@ -221,6 +228,8 @@ export class Session {
       emit: this.emit,
       fail: (message) => this.fail(message),
       sandboxPid: () => this.init,
+      workspaceReady: o.worktree?.ready,
+      worktree: o.worktree?.record.path,
     });
     this.files = files;
     this.cleanups.push(() => files.close());
@@ -233,6 +242,7 @@ export class Session {
     const execRules = prepareExecRules(o.persona, dir, adapterPlan.extraPath);
     const answers = execRules === undefined ? undefined : new ExecAnswers(execRules.answers);
     if (answers !== undefined) this.cleanups.push(() => answers.close());
+    const git = o.worktree ? o.worktree.launch(fsPrep.plan.writable, o.personaeHome) : o.review?.launch();
     // Denied-read tripwires over every hidden path: attempts on them become fs.read events.
     // PERSONAE_TRIPWIRES=off leaves them out (the paths are hidden all the same; for comparisons and broken FUSE set-ups).
     const tripwires = (o.env ?? process.env).PERSONAE_TRIPWIRES === 'off' ? undefined : prepareTripwires(dir, {
@@ -241,7 +251,7 @@ export class Session {
       hiddenDirs: fsPrep.hidden,
       plan: fsPrep.plan,
       personaHome: o.personaHome,
-      binds: adapterPlan.roBinds.map((b) => b.dest),
+      binds: [...adapterPlan.roBinds.map((b) => b.dest), ...mountDests(git?.worktreeMounts ?? [])],
     });
     // A stop kills the logger too: only a failure before any stop is the logger's own.
     const tracer = new ExecTracer(
@@ -290,13 +300,14 @@ export class Session {
       credentials: interception.env,
       ...(interception.trustDir !== undefined ? { trustDir: interception.trustDir } : {}),
       passEnv: pickPassEnv(o.env ?? process.env),
-      adapterEnv: adapterPlan.env,
+      adapterEnv: { ...adapterPlan.env, ...git?.env },
       roBinds: adapterPlan.roBinds,
       extraPath: adapterPlan.extraPath,
       hidden: fsPrep.hidden,
       tools,
       hookTimeoutSeconds: hookTimeoutSeconds(o.persona),
       ownTerminal: o.stdio.kind === 'pty',
+      ...(git ? { worktreeMounts: git.worktreeMounts, gitConfig: git.gitConfig } : {}),
     };
     const plan = planLaunch({ ...req, passwd: sandboxPasswd(dir, o.personaHome) });
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
@@ -355,7 +366,11 @@ export class Session {
     this.emit({
       kind: 'session.start',
       target: o.command.join(' '),
-      detail: { workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network, owner: o.persona.owner },
+      detail: {
+        workspace: o.workspace, command: [...o.command], pid: this.proc.pid, writable: fsPrep.plan.writable, network, owner: o.persona.owner,
+        ...(o.worktree ? { worktree: { branch: o.worktree.record.branch, base: o.worktree.record.base, repo: o.worktree.record.repo } } : {}),
+        ...(o.review ? { review_of: o.review.session } : {}),
+      },
     });
     store.upsertSession({
       id: this.id,
@@ -366,6 +381,7 @@ export class Session {
       command: [...o.command],
       supervisor_pid: process.pid,
       sandbox_pid: this.proc.pid,
+      ...(o.worktree ? { worktree: o.worktree.record, worktree_state: 'pending' as const } : {}),
     });
     store.flush();
     const control: ControlServer = await startControlServer(path.join(dir, 'control.sock'), {
@@ -491,10 +507,19 @@ export class Session {
     mark('namespace verified');
     // The last exec lines and the last file events land together.
     await Promise.all([tracer.drain(), this.files?.settle()]);
-    await this.files?.recordDiffs();
+    if (this.options.worktree === undefined) await this.files?.recordDiffs();
+    // A worktree's work is summed up before the placeholders go (the watcher would record their removal meanwhile).
+    const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? [], (this.files?.changedCount ?? 1) > 0);
     this.files?.release();
     mark('tracer drained');
-    this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode } });
+    if (worktree?.files_changed !== undefined) {
+      try {
+        this.store?.updateWorktree(this.id, { files_changed: worktree.files_changed });
+      } catch {
+        // the store was closed under us (see below)
+      }
+    }
+    this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode, ...(worktree ? { worktree } : {}) } });
     try {
       this.store?.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
     } catch {
@@ -507,7 +532,11 @@ export class Session {
       // as above
     }
     mark('cleaned up');
-    this.resolveEnd({ exitCode, reason: this.endReason, stop: this.stopResult, ...(this.failure !== undefined ? { failure: this.failure } : {}) });
+    this.resolveEnd({
+      exitCode, reason: this.endReason, stop: this.stopResult,
+      ...(this.failure !== undefined ? { failure: this.failure } : {}),
+      ...(worktree !== undefined ? { worktree } : {}),
+    });
   }
 
   private async cleanup(): Promise<void> {

@@ -25,7 +25,7 @@ export const FieldErrorSchema = z.strictObject({
 export type FieldError = z.infer<typeof FieldErrorSchema>;
 
 export const RefusalCodeSchema = z.enum([
-  'not-found', 'invalid', 'suspended', 'expired', 'missing-secret', 'missing-tool', 'workspace', 'no-command', 'refused',
+  'not-found', 'invalid', 'suspended', 'expired', 'missing-secret', 'missing-tool', 'workspace', 'no-command', 'refused', 'worktree',
 ]);
 export type RefusalCode = z.infer<typeof RefusalCodeSchema>;
 
@@ -171,6 +171,22 @@ export const SecretNamesSchema = z.strictObject({ names: z.array(z.string()) });
 export const SessionStateSchema = z.enum(['running', 'stopping', 'stopped', 'ended', 'stop-failed']);
 export type SessionState = z.infer<typeof SessionStateSchema>;
 
+/** pending: the worktree waits for Keep or Discard; applied: kept (merged into its checkout); discarded: thrown away. */
+export const WorktreeStateSchema = z.enum(['pending', 'applied', 'discarded']);
+export type WorktreeState = z.infer<typeof WorktreeStateSchema>;
+
+/** A session's git worktree (sessions launched with `worktree`). */
+export const SessionWorktreeSchema = z.strictObject({
+  branch: z.string(),
+  base: z.string(),
+  /** The worktree's checkout. */
+  path: z.string(),
+  /** The checkout it came from (where Keep merges). */
+  repo: z.string(),
+  state: WorktreeStateSchema,
+});
+export type SessionWorktree = z.infer<typeof SessionWorktreeSchema>;
+
 export const SessionInfoSchema = z.strictObject({
   id: z.string(),
   persona: z.string(),
@@ -186,6 +202,11 @@ export const SessionInfoSchema = z.strictObject({
   state: SessionStateSchema,
   /** Launched by this backend: it has a terminal the app can attach to. */
   terminal: z.boolean(),
+  worktree: SessionWorktreeSchema.nullable(),
+  /** Files changed: counted by git for an ended worktree session, else the files it wrote. */
+  files_changed: z.number().nullable(),
+  /** Refused attempts (as the morning review counts them). */
+  denials: z.number(),
 });
 export type SessionInfo = z.infer<typeof SessionInfoSchema>;
 
@@ -204,6 +225,10 @@ export const LaunchRequestSchema = z.strictObject({
   prompt: Text(20_000).optional(),
   /** Argv to run instead of the agent's default command. */
   command: z.array(Text(20_000)).min(1).max(256).optional(),
+  /** Run in a new git worktree of the workspace's repository (its changes are kept or discarded after). */
+  worktree: z.boolean().default(false),
+  /** With worktree: the commit its branch starts from (default HEAD). */
+  base: Text(256).optional(),
   cols: z.number().int().min(10).max(1000).default(100),
   rows: z.number().int().min(5).max(500).default(30),
   /** The command starts once a terminal view attached and gave the PTY its size (at most 5 s later): its first byte is laid out for that view. */
@@ -228,6 +253,75 @@ export const SuspendResultSchema = z.strictObject({
   stopped: z.array(StopOutcomeSchema),
 });
 export type SuspendResult = z.infer<typeof SuspendResultSchema>;
+
+// ---- worktrees: changes, keep, discard ----------------------------------------
+
+export const ChangeCommitSchema = z.strictObject({
+  sha: z.string(),
+  author: z.string(),
+  email: z.string(),
+  date: z.string(),
+  subject: z.string(),
+  on_behalf_of: z.string().nullable(),
+  session: z.string().nullable(),
+});
+export type ChangeCommit = z.infer<typeof ChangeCommitSchema>;
+
+export const ChangedFileSchema = z.strictObject({
+  path: z.string(),
+  /** A added, M modified, D deleted, T type changed. */
+  status: z.string(),
+  added: z.number().nullable(),
+  deleted: z.number().nullable(),
+  /** Left uncommitted in the worktree (kept, and committed for the persona on Keep). */
+  uncommitted: z.boolean(),
+});
+export type ChangedFile = z.infer<typeof ChangedFileSchema>;
+
+/** GET /api/sessions/:id/changes */
+export const ChangesSchema = z.strictObject({
+  session: z.string(),
+  /** worktree: read from the worktree now; recorded: the diffs the engine recorded (a session without a worktree, or one kept or discarded). */
+  source: z.enum(['worktree', 'recorded']),
+  worktree: SessionWorktreeSchema.nullable(),
+  running: z.boolean(),
+  commits: z.array(ChangeCommitSchema),
+  files: z.array(ChangedFileSchema),
+  /** Unified diff of the whole change (base to worktree). */
+  patch: z.string(),
+  truncated: z.boolean(),
+});
+export type Changes = z.infer<typeof ChangesSchema>;
+
+export const ApplyRequestSchema = z.strictObject({ squash: z.boolean().default(false) });
+export type ApplyRequest = z.input<typeof ApplyRequestSchema>;
+
+export const ApplyResultSchema = z.strictObject({
+  session: z.string(),
+  mode: z.enum(['fast-forward', 'merge', 'squash', 'nothing']),
+  commit: z.string(),
+  into: z.string(),
+  files: z.number(),
+  uncommitted: z.number(),
+});
+export type ApplyResult = z.infer<typeof ApplyResultSchema>;
+
+export const DiscardResultSchema = z.strictObject({ session: z.string(), branch: z.string(), path: z.string() });
+export type DiscardResult = z.infer<typeof DiscardResultSchema>;
+
+/** GET /api/workspace?path=: what the launch form needs to know about a workspace. */
+export const WorkspaceQuerySchema = z.strictObject({ path: Text(4096).min(1) });
+export const WorkspaceInfoSchema = z.strictObject({
+  path: z.string(),
+  /** Inside a git work tree. */
+  git: z.boolean(),
+  toplevel: z.string().nullable(),
+  /** The checked-out branch (null when detached or not a repository). */
+  branch: z.string().nullable(),
+  /** Tracked files with uncommitted changes (a worktree launch is refused while there are any). */
+  dirty: z.number(),
+});
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfoSchema>;
 
 export const DefaultsSchema = z.strictObject({
   on_behalf_of: z.string(),
@@ -428,6 +522,10 @@ export const routes = {
   sessionStop: (id: string) => `/api/sessions/${encodeURIComponent(id)}/stop`,
   sessionTerminal: (id: string) => `/api/sessions/${encodeURIComponent(id)}/terminal`,
   sessionSuggestedPersona: (id: string) => `/api/sessions/${encodeURIComponent(id)}/suggested-persona`,
+  sessionChanges: (id: string) => `/api/sessions/${encodeURIComponent(id)}/changes`,
+  sessionApply: (id: string) => `/api/sessions/${encodeURIComponent(id)}/apply`,
+  sessionDiscard: (id: string) => `/api/sessions/${encodeURIComponent(id)}/discard`,
+  workspace: '/api/workspace',
   stopAll: '/api/sessions/stop-all',
   events: '/api/events',
   approvals: '/api/approvals',

@@ -1,6 +1,7 @@
 // `personae ps`, `personae stop`, `personae persona suspend|resume`.
 import { resumePersona, suspendPersona } from '../../personas/suspended.js';
-import type { SessionRecord } from '../../sandbox/audit/store.js';
+import type { AuditStore, SessionRecord } from '../../sandbox/audit/store.js';
+import { sessionChanges } from '../worktrees.js';
 import { controlSocketPath, endOrphanedSessions, isAlive, stopForeignSession } from '../session-stop.js';
 import { home, openStore } from './context.js';
 import { fail, info } from './output.js';
@@ -27,15 +28,53 @@ function age(startedAt: string): string {
   return `${Math.round(s / 3600)}h`;
 }
 
+function stateOf(s: SessionRecord, running: boolean): string {
+  if (running) return 'running';
+  if (s.end_reason === 'stopped' || s.end_reason === 'suspended' || s.end_reason === 'limit') return s.end_reason;
+  if (s.end_reason === 'failure') return 'failed';
+  return s.exit_code === null ? 'ended' : `ended (exit ${s.exit_code})`;
+}
+
+/** Files changed: counted by git for a worktree session (at its end, or now for one killed mid-way), else the files it wrote. */
+async function filesChanged(store: AuditStore, s: SessionRecord, running: boolean, written: number): Promise<number | null> {
+  if (s.worktree === null || running) return written;
+  if (s.files_changed !== null) return s.files_changed;
+  try {
+    const n = (await sessionChanges(home(), s)).files.length;
+    store.updateWorktree(s.id, { files_changed: n });
+    return n;
+  } catch {
+    return null;
+  }
+}
+
+/** Running sessions, and worktree sessions whose change waits for apply or discard. */
 export async function psCommand(opts: { json?: boolean }): Promise<number> {
-  const sessions = await runningSessions();
+  const store = await openStore();
+  const listed: Array<SessionRecord & { state: string; files_changed: number | null }> = [];
+  try {
+    endOrphanedSessions(store);
+    const running = store.listSessions({ running: true }).filter((s) => isAlive(s.supervisor_pid));
+    const ids = new Set(running.map((s) => s.id));
+    const pending = store.listSessions({ worktreeState: 'pending', limit: 1000 }).filter((s) => !ids.has(s.id));
+    const counts = store.sessionCounts(running.map((s) => s.id));
+    for (const s of [...running, ...pending]) {
+      const live = ids.has(s.id);
+      listed.push({ ...s, state: stateOf(s, live), files_changed: await filesChanged(store, s, live, counts.get(s.id)?.files ?? 0) });
+    }
+  } finally {
+    store.close();
+  }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(sessions)}\n`);
+    process.stdout.write(`${JSON.stringify(listed)}\n`);
     return 0;
   }
-  const rows = [['SESSION', 'PERSONA', 'AGENT', 'PID', 'AGE', 'ON BEHALF OF', 'COMMAND']];
-  for (const s of sessions) {
-    rows.push([s.id, s.persona, s.agent.version ? `${s.agent.kind} ${s.agent.version}` : s.agent.kind, String(s.sandbox_pid ?? ''), age(s.started_at), s.on_behalf_of, s.command.join(' ').slice(0, 60)]);
+  const rows = [['SESSION', 'PERSONA', 'STATE', 'AGE', 'BRANCH', 'FILES', 'ON BEHALF OF', 'COMMAND']];
+  for (const s of listed) {
+    rows.push([
+      s.id, s.persona, s.state, age(s.started_at), s.worktree?.branch ?? '-', s.files_changed === null ? '?' : String(s.files_changed),
+      s.on_behalf_of, s.command.join(' ').slice(0, 50),
+    ]);
   }
   process.stdout.write(`${alignedTable(rows)}\n`);
   return 0;

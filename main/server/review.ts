@@ -9,8 +9,8 @@ import { HttpError } from './http.js';
 /** A review reads at most this many events; past it, the review says it is truncated. */
 export const MAX_REVIEW_EVENTS = 200_000;
 const MAX_DENIED_LISTED = 100;
-/** Kinds whose `deny` is about the engine itself, not a refused call. */
-const NOT_DENIALS: ReadonlySet<string> = new Set(['stop', 'error', 'session.end']);
+/** Kinds whose `deny` is about the engine itself (or a human's Discard), not a refused call. */
+const NOT_DENIALS: ReadonlySet<string> = new Set(['stop', 'error', 'session.end', 'worktree.apply', 'worktree.discard']);
 
 /** Yesterday at 18:00 local time. */
 export function yesterdayEvening(now: Date): Date {

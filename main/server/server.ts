@@ -14,6 +14,7 @@ import { EventFeed } from './event-feed.js';
 import { HttpError, sendError, sendJson } from './http.js';
 import { personaRoutes } from './routes-personas.js';
 import { sessionRoutes } from './routes-sessions.js';
+import { worktreeRoutes } from './routes-worktrees.js';
 import { Router } from './router.js';
 import { checkHost, checkOrigin, Credentials, sessionCookie } from './security.js';
 import { SessionApprovals } from './session-approvals.js';
@@ -89,6 +90,7 @@ export async function startBackend(o: BackendOptions): Promise<Backend> {
   router.add('POST', '/api/login-links', ({ res }) => sendJson(res, 201, { url: loginUrl() }));
   personaRoutes(router, { home: o.home, sessions });
   sessionRoutes(router, { home: o.home, store, sessions, approvals, defaults });
+  worktreeRoutes(router, { home: o.home, store, sessions, by: o.onBehalfOf });
 
   let port = 0;
   const loginUrl = (): string => `http://127.0.0.1:${port}/auth?code=${creds.newLoginCode()}`;

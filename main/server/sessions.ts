@@ -8,7 +8,10 @@ import type { AuditStore, SessionRecord } from '../../sandbox/audit/store.js';
 import type { Session } from '../../sandbox/session.js';
 import type { LaunchRequestSchema, SessionInfo, SessionState, StopOutcome } from '../api/contract.js';
 import type * as z from 'zod';
-import { defaultAgentCommand, LaunchRefusal, prepareLaunch, sessionOptions } from '../launch.js';
+import { defaultAgentCommand, LaunchRefusal, prepareLaunch, sessionOptions, type PreparedLaunch } from '../launch.js';
+import { randomUUID } from '../../personas/random.js';
+import type { SessionCounts } from '../../sandbox/audit/store.js';
+import type { WorktreeLaunch } from '../worktree-launch.js';
 import { isAlive, stopForeignSession } from '../session-stop.js';
 import { HttpError } from './http.js';
 import { TerminalChannel } from './terminal.js';
@@ -67,15 +70,32 @@ export class SessionRegistry {
       checkTools: true,
     });
     const command = req.command ?? defaultAgentCommand(probe.persona.agent, req.prompt);
-    const prepared = { ...probe, command };
+    let prepared: PreparedLaunch = { ...probe, command };
     const { Session } = await import('../../sandbox/session.js');
+    const sessionId = randomUUID();
+    let wt: WorktreeLaunch | undefined;
+    if (req.worktree) {
+      const [{ prepareWorktreeLaunch }, { findHostTools }] = await Promise.all([import('../worktree-launch.js'), import('../../sandbox/launch/host-tools.js')]);
+      wt = prepareWorktreeLaunch(prepared, { sessionId, base: req.base, bwrap: findHostTools(this.o.env).bwrap, userHome: this.o.userHome ?? homedir() });
+      prepared = wt.prepared;
+    } else if (req.base !== undefined) throw new LaunchRefusal('worktree', 'base needs worktree');
     let session: Session;
     try {
       session = await Session.start({
-        ...sessionOptions(prepared, { store: this.o.store, stdio: { kind: 'pty', cols: req.cols, rows: req.rows }, userHome: this.o.userHome ?? homedir() }),
+        ...sessionOptions(prepared, {
+          store: this.o.store,
+          stdio: { kind: 'pty', cols: req.cols, rows: req.rows },
+          userHome: this.o.userHome ?? homedir(),
+          sessionId,
+          worktree: wt?.worktree,
+        }),
         deferGo: req.start_on_attach === true,
       });
     } catch (e) {
+      if (wt !== undefined) {
+        await wt.undo();
+        this.o.store.updateWorktree(sessionId, { state: 'discarded' });
+      }
       if (e instanceof LaunchRefusal) throw e;
       const msg = (e as Error).message;
       throw new LaunchRefusal(/cannot sandbox: .* not found/.test(msg) ? 'missing-tool' : 'refused', msg);
@@ -118,14 +138,20 @@ export class SessionRegistry {
   info(id: string): SessionInfo | undefined {
     const rec = this.o.store.getSession(id);
     if (rec === null) return undefined;
-    return this.toInfo(rec);
+    return this.toInfo(rec, this.o.store.sessionCounts([id]).get(id));
   }
 
   list(opts: { running?: boolean; persona?: string; limit: number }): SessionInfo[] {
     const rows = this.o.store.listSessions({ persona: opts.persona, limit: opts.running === undefined ? opts.limit : 10_000 });
-    const infos = rows.map((r) => this.toInfo(r));
-    const chosen = opts.running === undefined ? infos : infos.filter((i) => RUNNING_STATES.has(i.state) === opts.running);
-    return chosen.slice(0, opts.limit);
+    const states = rows.map((r) => ({ r, state: this.stateOf(r) }));
+    const chosen = (opts.running === undefined ? states : states.filter((x) => RUNNING_STATES.has(x.state) === opts.running)).slice(0, opts.limit);
+    const counts = this.o.store.sessionCounts(chosen.map((x) => x.r.id));
+    return chosen.map((x) => this.toInfo(x.r, counts.get(x.r.id)));
+  }
+
+  /** Tells the app a session changed (its worktree was kept or discarded). */
+  touched(id: string): void {
+    this.changed(id);
   }
 
   /** Stops one session and waits for the verdict. */
@@ -174,16 +200,20 @@ export class SessionRegistry {
     this.listeners.clear();
   }
 
-  private toInfo(rec: SessionRecord): SessionInfo {
+  private stateOf(rec: SessionRecord): SessionState {
     const own = this.owned.get(rec.id);
-    let state: SessionState;
-    if (own !== undefined) state = own.state;
-    else {
-      const f = this.foreign.get(rec.id);
-      if (f !== undefined && f !== 'stopping') state = f;
-      else if (rec.ended_at === null && isAlive(rec.supervisor_pid)) state = f ?? 'running';
-      else state = rec.end_reason === 'stopped' || rec.end_reason === 'suspended' ? 'stopped' : 'ended';
-    }
+    if (own !== undefined) return own.state;
+    const f = this.foreign.get(rec.id);
+    if (f !== undefined && f !== 'stopping') return f;
+    if (rec.ended_at === null && isAlive(rec.supervisor_pid)) return f ?? 'running';
+    return rec.end_reason === 'stopped' || rec.end_reason === 'suspended' ? 'stopped' : 'ended';
+  }
+
+  private toInfo(rec: SessionRecord, counts: SessionCounts | undefined): SessionInfo {
+    const own = this.owned.get(rec.id);
+    const state = this.stateOf(rec);
+    const w = rec.worktree;
+    const live = RUNNING_STATES.has(state);
     return {
       id: rec.id,
       persona: rec.persona,
@@ -198,6 +228,9 @@ export class SessionRegistry {
       sandbox_pid: rec.sandbox_pid,
       state,
       terminal: own !== undefined,
+      worktree: w === null ? null : { branch: w.branch, base: w.base, path: w.path, repo: w.repo, state: rec.worktree_state ?? 'pending' },
+      files_changed: w !== null && !live && rec.files_changed !== null ? rec.files_changed : counts?.files ?? null,
+      denials: counts?.denials ?? 0,
     };
   }
 

@@ -75,6 +75,11 @@ function subscribe(l: () => void): () => void {
   };
 }
 
+/** The state now, outside React (a notification naming a session's workspace). */
+export function liveState(): LiveState {
+  return state;
+}
+
 export function useLive(): LiveState {
   return useSyncExternalStore(subscribe, () => state);
 }

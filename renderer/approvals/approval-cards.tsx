@@ -3,14 +3,17 @@
 import { useEffect, useState } from 'react';
 import { ApprovalAnsweredSchema, routes, type PendingApproval } from '../../main/api/contract.js';
 import { apiSend } from '../api/client.js';
-import { onNewApproval, useLive } from '../api/live-state.js';
+import { liveState, onNewApproval, useLive } from '../api/live-state.js';
 import { clockTime } from '../ui/format.js';
 import { PersonaChip } from '../ui/persona-chip.js';
 
 function notify(a: PendingApproval): void {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   try {
-    const n = new Notification(`${a.persona} asks: ${a.tool}`, { body: a.target ?? a.input_summary, tag: a.id });
+    // Which session waits: the persona in the title, its workspace in the body.
+    const workspace = liveState().sessions.get(a.session)?.workspace;
+    const what = a.target ?? a.input_summary;
+    const n = new Notification(`${a.persona} asks: ${a.tool}`, { body: workspace ? `in ${workspace}: ${what}` : what, tag: a.id });
     n.onclick = () => {
       window.focus();
       window.location.hash = `#/sessions/${a.session}`;

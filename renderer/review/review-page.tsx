@@ -44,7 +44,7 @@ function PersonaReview({ p }: { p: ReviewPersona }) {
         <ul className="plain">
           {p.sessions.map((s) => (
             <li key={s.id} className="review-session" data-session={s.id}>
-              <a href={`#/sessions/${s.id}`}><code>{s.id.slice(0, 8)}</code></a> <code className="review-command" title={s.command.join(' ')}>{s.command.join(' ')}</code>{' '}
+              <a href={`#/sessions/${s.id}`}><code>{s.id.slice(0, 8)}</code></a> (<a href={`#/sessions/${s.id}/changes`} className="review-changes">changes</a>) <code className="review-command" title={s.command.join(' ')}>{s.command.join(' ')}</code>{' '}
               · {dateTime(s.started_at)} · {duration(s.duration_ms)} · {sessionOutcome(s)} · for {s.on_behalf_of}
             </li>
           ))}

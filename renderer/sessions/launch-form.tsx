@@ -3,7 +3,7 @@
 // shown as they are.
 import { useEffect, useState, type FormEvent } from 'react';
 import {
-  DefaultsSchema, PersonaListSchema, routes, SessionInfoSchema, type PersonaSummary,
+  DefaultsSchema, PersonaListSchema, routes, SessionInfoSchema, WorkspaceInfoSchema, type PersonaSummary, type WorkspaceInfo,
 } from '../../main/api/contract.js';
 import { ApiError, apiGet, apiSend } from '../api/client.js';
 import { upsertSession } from '../api/live-state.js';
@@ -16,7 +16,21 @@ const REFUSAL_TITLES: Record<string, string> = {
   workspace: 'Workspace problem',
   'not-found': 'Unknown persona',
   invalid: 'Invalid persona file',
+  worktree: 'Worktree problem',
 };
+
+/** What the form knows about the workspace (is it a git repository?), asked again as it is typed. */
+function useWorkspaceInfo(workspace: string): WorkspaceInfo | undefined {
+  const [info, setInfo] = useState<WorkspaceInfo>();
+  useEffect(() => {
+    if (workspace === '') return undefined;
+    const t = window.setTimeout(() => {
+      apiGet(routes.workspace, WorkspaceInfoSchema, { path: workspace }).then(setInfo).catch(() => setInfo(undefined));
+    }, 250);
+    return () => window.clearTimeout(t);
+  }, [workspace]);
+  return info?.path === workspace ? info : undefined;
+}
 
 export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
   const [personas, setPersonas] = useState<PersonaSummary[]>([]);
@@ -27,6 +41,11 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
   const [prompt, setPrompt] = useState('');
   const [refusal, setRefusal] = useState<{ title: string; message: string }>();
   const [busy, setBusy] = useState(false);
+  // undefined: follow the workspace (on for a git repository); else what the user chose.
+  const [worktreeChoice, setWorktreeChoice] = useState<boolean>();
+  const [base, setBase] = useState('');
+  const repo = useWorkspaceInfo(workspace);
+  const worktree = worktreeChoice ?? repo?.git === true;
 
   useEffect(() => {
     apiGet(routes.personas, PersonaListSchema)
@@ -52,7 +71,7 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
     setBusy(true);
     setRefusal(undefined);
     // The command starts once the session's terminal view gave the PTY its size.
-    const body = { persona, workspace, on_behalf_of: onBehalfOf || undefined, prompt: prompt || undefined, start_on_attach: true };
+    const body = { persona, workspace, on_behalf_of: onBehalfOf || undefined, prompt: prompt || undefined, start_on_attach: true, worktree, base: worktree && base.trim() ? base.trim() : undefined };
     apiSend('POST', routes.sessions, body, SessionInfoSchema)
       .then((s) => {
         upsertSession(s);
@@ -87,6 +106,22 @@ export function LaunchForm({ initialPersona }: { initialPersona?: string }) {
         }} required spellCheck={false} aria-describedby="workspace-note" />
         {workspaceNote && <span className="hint" id="workspace-note" data-testid="workspace-note">{workspaceNote}</span>}
       </label>
+      <label className="inline">
+        <input type="checkbox" name="worktree" checked={worktree} onChange={(e) => setWorktreeChoice(e.target.checked)} />
+        Run in a new git worktree (its changes wait for Keep or Discard)
+      </label>
+      {repo && (
+        <p className="muted small" data-testid="workspace-info">
+          {repo.git ? `git repository ${repo.toplevel ?? ''}${repo.branch ? `, branch ${repo.branch}` : ''}` : 'not a git repository: the session works in the folder itself'}
+          {repo.git && repo.dirty > 0 ? ` · ${repo.dirty} file${repo.dirty === 1 ? '' : 's'} with uncommitted changes: commit or stash them before a worktree launch` : ''}
+        </p>
+      )}
+      {worktree && (
+        <label>
+          Base (the commit the branch starts from; empty: HEAD)
+          <input name="base" value={base} onChange={(e) => setBase(e.target.value)} spellCheck={false} placeholder="HEAD" />
+        </label>
+      )}
       <label>
         On behalf of
         <input name="on_behalf_of" value={onBehalfOf} onChange={(e) => setOnBehalfOf(e.target.value)} />

@@ -7,7 +7,7 @@ export const EVENT_KINDS = [
   'tool.call', 'tool.result', 'decision', 'approval',
   'exec', 'exec.exit', 'fs.read', 'fs.write', 'fs.delete', 'fs.diff', 'net.connect',
   'limit', 'stop', 'drift', 'bypass', 'error',
-  'http.request', 'credential',
+  'http.request', 'credential', 'worktree.apply', 'worktree.discard',
 ] as const;
 export const EventKindSchema = z.enum(EVENT_KINDS);
 export type EventKind = z.infer<typeof EventKindSchema>;

@@ -56,7 +56,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_persona ON sessions (persona, started_at);
   CREATE INDEX sessions_running ON sessions (started_at) WHERE ended_at IS NULL;
   `,
-  // export cursors: how far each exporter (otlp.logs, otlp.traces) has shipped, by seq, and who holds it
+  // 2: export cursors: how far each exporter (otlp.logs, otlp.traces) has shipped, by seq, and who holds it
   `
   CREATE TABLE export_cursors (
     name          TEXT PRIMARY KEY,
@@ -68,6 +68,13 @@ const MIGRATIONS: readonly string[] = [
     last_error    TEXT,
     last_error_at TEXT
   );
+  `,
+  // 3: worktree sessions: the worktree (JSON, see sandbox/worktree/record.ts), where it stands, files changed
+  `
+  ALTER TABLE sessions ADD COLUMN worktree TEXT;
+  ALTER TABLE sessions ADD COLUMN worktree_state TEXT;
+  ALTER TABLE sessions ADD COLUMN files_changed INTEGER;
+  CREATE INDEX sessions_worktree_pending ON sessions (started_at) WHERE worktree_state = 'pending';
   `,
 ];
 

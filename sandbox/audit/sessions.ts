@@ -2,6 +2,7 @@
 // again once its sandbox pid is known) and when it ends.
 import type { Database, Statement } from 'better-sqlite3';
 import type { AgentInfo } from './event.js';
+import { parseWorktreeRecord, WORKTREE_STATES, type WorktreeRecord, type WorktreeState } from '../worktree/record.js';
 
 export interface SessionRecord {
   readonly id: string;
@@ -16,6 +17,11 @@ export interface SessionRecord {
   readonly ended_at: string | null;
   readonly exit_code: number | null;
   readonly end_reason: string | null;
+  /** The git worktree the session ran in, when it ran in one. */
+  readonly worktree: WorktreeRecord | null;
+  readonly worktree_state: WorktreeState | null;
+  /** Files the session changed (a worktree session's, counted by git at its end). */
+  readonly files_changed: number | null;
 }
 
 /** A session's start (or an update of it): omitted fields keep their stored value. */
@@ -30,6 +36,14 @@ export interface SessionUpsert {
   readonly sandbox_pid?: number | null;
   /** Default: now, for a new session. */
   readonly started_at?: string;
+  readonly worktree?: WorktreeRecord | null;
+  readonly worktree_state?: WorktreeState | null;
+}
+
+/** A worktree session's later facts. */
+export interface WorktreeUpdate {
+  readonly state?: WorktreeState;
+  readonly files_changed?: number | null;
 }
 
 export interface SessionEnd {
@@ -45,6 +59,8 @@ export interface SessionListOptions {
   readonly persona?: string;
   /** Default 1000, at most 10000. Newest first. */
   readonly limit?: number;
+  /** Only worktree sessions in this state. */
+  readonly worktreeState?: WorktreeState;
 }
 
 interface SessionRow {
@@ -61,6 +77,13 @@ interface SessionRow {
   ended_at: string | null;
   exit_code: number | null;
   end_reason: string | null;
+  worktree: string | null;
+  worktree_state: string | null;
+  files_changed: number | null;
+}
+
+function worktreeState(text: string | null): WorktreeState | null {
+  return WORKTREE_STATES.find((s) => s === text) ?? null;
 }
 
 function parseCommand(text: string): string[] {
@@ -86,6 +109,9 @@ function rowToSession(row: SessionRow): SessionRecord {
     ended_at: row.ended_at,
     exit_code: row.exit_code,
     end_reason: row.end_reason,
+    worktree: parseWorktreeRecord(row.worktree),
+    worktree_state: worktreeState(row.worktree_state),
+    files_changed: row.files_changed,
   };
 }
 
@@ -96,12 +122,13 @@ function pid(value: number | null | undefined): number | null {
 export interface SessionTable {
   upsert(input: SessionUpsert): SessionRecord;
   end(id: string, end?: SessionEnd): boolean;
+  updateWorktree(id: string, update: WorktreeUpdate): boolean;
   get(id: string): SessionRecord | null;
   list(opts?: SessionListOptions): SessionRecord[];
 }
 
 const COLUMNS =
-  'id, persona, agent_kind, agent_version, on_behalf_of, workspace, command, supervisor_pid, sandbox_pid, started_at, ended_at, exit_code, end_reason';
+  'id, persona, agent_kind, agent_version, on_behalf_of, workspace, command, supervisor_pid, sandbox_pid, started_at, ended_at, exit_code, end_reason, worktree, worktree_state, files_changed';
 
 /** Session statements over one connection; prepared on first use (a read-only store never prepares writes). */
 export function createSessionTable(db: Database): SessionTable {
@@ -131,17 +158,22 @@ export function createSessionTable(db: Database): SessionTable {
       ended_at: old?.ended_at ?? null,
       exit_code: old?.exit_code ?? null,
       end_reason: old?.end_reason ?? null,
+      worktree: input.worktree !== undefined ? input.worktree : old?.worktree ?? null,
+      worktree_state: input.worktree_state !== undefined ? input.worktree_state : old?.worktree_state ?? null,
+      files_changed: old?.files_changed ?? null,
     };
     stmt(
-      `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET persona = excluded.persona, agent_kind = excluded.agent_kind,
          agent_version = excluded.agent_version, on_behalf_of = excluded.on_behalf_of,
          workspace = excluded.workspace, command = excluded.command, supervisor_pid = excluded.supervisor_pid,
-         sandbox_pid = excluded.sandbox_pid, started_at = excluded.started_at`,
+         sandbox_pid = excluded.sandbox_pid, started_at = excluded.started_at,
+         worktree = excluded.worktree, worktree_state = excluded.worktree_state`,
     ).run(
       merged.id, merged.persona, merged.agent.kind, merged.agent.version, merged.on_behalf_of, merged.workspace,
       JSON.stringify(merged.command), merged.supervisor_pid, merged.sandbox_pid, merged.started_at,
       merged.ended_at, merged.exit_code, merged.end_reason,
+      merged.worktree === null ? null : JSON.stringify(merged.worktree), merged.worktree_state, merged.files_changed,
     );
     return merged;
   });
@@ -158,6 +190,17 @@ export function createSessionTable(db: Database): SessionTable {
       );
       return result.changes > 0;
     },
+    updateWorktree: (id, update) => {
+      const sets: string[] = [];
+      const params: (string | number | null)[] = [];
+      if (update.state !== undefined) { sets.push('worktree_state = ?'); params.push(update.state); }
+      if (update.files_changed !== undefined) {
+        sets.push('files_changed = ?');
+        params.push(typeof update.files_changed === 'number' && Number.isInteger(update.files_changed) ? update.files_changed : null);
+      }
+      if (sets.length === 0) return false;
+      return stmt(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ? AND worktree IS NOT NULL`).run(...params, String(id)).changes > 0;
+    },
     get,
     list: (opts = {}) => {
       const where: string[] = [];
@@ -165,6 +208,7 @@ export function createSessionTable(db: Database): SessionTable {
       if (opts.running === true) where.push('ended_at IS NULL');
       if (opts.running === false) where.push('ended_at IS NOT NULL');
       if (opts.persona !== undefined) { where.push('persona = ?'); params.push(String(opts.persona)); }
+      if (opts.worktreeState !== undefined) { where.push('worktree_state = ?'); params.push(String(opts.worktreeState)); }
       const limit = opts.limit === undefined || !Number.isFinite(opts.limit) ? 1000 : Math.min(10_000, Math.max(1, Math.floor(opts.limit)));
       params.push(limit);
       const sql = `SELECT ${COLUMNS} FROM sessions${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}` +

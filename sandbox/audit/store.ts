@@ -23,10 +23,12 @@ import { buildEventQuery, EVENT_COLUMNS, rowToEvent } from './query.js';
 import type { AuditFilter, EventRow } from './query.js';
 import { checkSchema, migrate } from './schema.js';
 import { createSessionTable } from './sessions.js';
-import type { SessionEnd, SessionListOptions, SessionRecord, SessionUpsert } from './sessions.js';
+import type { SessionEnd, SessionListOptions, SessionRecord, SessionUpsert, WorktreeUpdate } from './sessions.js';
+import { sessionCounts, type SessionCounts } from './session-counts.js';
 
 export type { AuditFilter } from './query.js';
-export type { SessionEnd, SessionListOptions, SessionRecord, SessionUpsert } from './sessions.js';
+export type { SessionEnd, SessionListOptions, SessionRecord, SessionUpsert, WorktreeUpdate } from './sessions.js';
+export type { SessionCounts } from './session-counts.js';
 
 export interface AuditStoreOptions {
   /** Open an existing database for queries only; appends and session writes then throw. */
@@ -72,6 +74,10 @@ export interface AuditStore {
   endSession(id: string, end?: SessionEnd): boolean;
   getSession(id: string): SessionRecord | null;
   listSessions(opts?: SessionListOptions): SessionRecord[];
+  /** Records a worktree session's state or file count; false when it is not one. */
+  updateWorktree(id: string, update: WorktreeUpdate): boolean;
+  /** Denials and files written, per session. */
+  sessionCounts(ids: readonly string[]): Map<string, SessionCounts>;
   /** Each event as it is appended (not yet durable). */
   onAppend(listener: (event: AuditEvent) => void): () => void;
   /** Each batch once committed. */
@@ -368,6 +374,14 @@ export function openAuditStore(dbPath: string, opts: AuditStoreOptions = {}): Au
     },
     getSession: (id) => sessions.get(id),
     listSessions: (listOpts) => sessions.list(listOpts),
+    updateWorktree(id, update) {
+      if (readonly) throw new Error('audit store is read-only');
+      return sessions.updateWorktree(id, update);
+    },
+    sessionCounts(ids) {
+      if (!readonly && !closed && queue.length > 0 && failures === 0) store.flush();
+      return sessionCounts(prepared, ids);
+    },
 
     onAppend(listener) {
       appendListeners.add(listener);

@@ -3,9 +3,9 @@
 // can name programs for git to run), so git runs inside a throw-away sandbox
 // of its own: read-only workspace, no network, no home, no config but the
 // repository's, external diff and text conversion drivers off.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { HostTools } from '../launch/plan.js';
+import { spawnSandboxed, UNTRUSTED_GIT } from '../worktree/sandboxed-git.js';
 
 export const MAX_DIFF_PER_FILE = 64 * 1024;
 const MAX_DIFF_TOTAL = 1024 * 1024;
@@ -26,17 +26,11 @@ export function splitDiff(text: string): Map<string, string> {
 export function sandboxedGitDiff(tools: HostTools, workspace: string, files: readonly string[], hide: readonly string[], timeoutMs = 5000): Promise<Map<string, string>> {
   const rel = files.map((f) => path.relative(workspace, f)).filter((r) => r !== '' && !r.startsWith('..') && !r.startsWith('.git/') && r !== '.git');
   if (rel.length === 0) return Promise.resolve(new Map());
-  const args = [
-    '--unshare-all', '--unshare-user', '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
-    '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/run',
-    ...hide.flatMap((h) => ['--tmpfs', h]),
-    '--ro-bind', workspace, workspace, '--chdir', workspace, '--',
-    'git', '-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null', '-c', 'diff.external=', '--no-pager',
-    'diff', '--no-ext-diff', '--no-textconv', '--no-color', 'HEAD', '--', ...rel.slice(0, 2000),
-  ];
-  const env = { PATH: '/usr/bin:/bin', HOME: '/tmp', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
+  const sandbox = { bwrap: tools.bwrap, hide, ro: [workspace], cwd: workspace };
+  const command = ['git', ...UNTRUSTED_GIT, '--no-pager', 'diff', '--no-ext-diff', '--no-textconv', '--no-color', 'HEAD', '--', ...rel.slice(0, 2000)];
   return new Promise((resolve) => {
-    const child = spawn(tools.bwrap, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawnSandboxed(sandbox, command);
+    child.stderr.resume();
     let text = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -98,6 +98,10 @@ export interface LaunchRequest {
    * session with no controlling terminal at all.
    */
   readonly ownTerminal?: boolean;
+  /** A worktree session's git mounts (worktree/layout.ts), placed after the writable grants. */
+  readonly worktreeMounts?: readonly string[];
+  /** Git config for every git in the sandbox, besides personae's hooks path. */
+  readonly gitConfig?: Readonly<Record<string, string>>;
 }
 
 export interface LaunchPlan {
@@ -160,6 +164,17 @@ export function trustEnv(): Record<string, string> {
   };
 }
 
+/** GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n for a set of git config values. */
+export function gitConfigEnv(config: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(config);
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
+  return env;
+}
+
 export function sandboxEnv(req: LaunchRequest): Record<string, string> {
   const proxy = `http://127.0.0.1:${INSIDE.proxyPort}`;
   const socks = `socks5h://127.0.0.1:${INSIDE.proxyPort}`;
@@ -184,9 +199,7 @@ export function sandboxEnv(req: LaunchRequest): Record<string, string> {
     GIT_AUTHOR_EMAIL: email,
     GIT_COMMITTER_NAME: identity,
     GIT_COMMITTER_EMAIL: email,
-    GIT_CONFIG_COUNT: '1',
-    GIT_CONFIG_KEY_0: 'core.hooksPath',
-    GIT_CONFIG_VALUE_0: INSIDE.gitHooks,
+    ...gitConfigEnv({ 'core.hooksPath': INSIDE.gitHooks, ...req.gitConfig }),
     PERSONAE_SESSION: req.sessionId,
     PERSONAE_PERSONA: persona.name,
     PERSONAE_ON_BEHALF_OF: req.onBehalfOf,
@@ -230,6 +243,8 @@ export function bwrapArgs(req: LaunchRequest): string[] {
   // Persona HOME and writable grants, then traps and hidden paths on top of them.
   add('--bind', req.personaHome, req.personaHome);
   for (const w of req.fs.writable) add('--bind', w, w);
+  // A worktree session: the repository read-only, the session's own git parts over it.
+  add(...(req.worktreeMounts ?? []));
   // Parents of hidden paths and traps become mount points (same content, still writable): they cannot be renamed away.
   for (const d of req.fs.anchors ?? []) add('--bind', d, d);
   for (const p of req.fs.pinned) add('--ro-bind', p, p);
@@ -272,4 +287,24 @@ export function passwdFor(hostPasswd: string, uid: number, home: string): string
       return f.length >= 7 && f[2] === String(uid) ? [f[0], f[1], f[2], f[3], f[4], home, f[6]].join(':') : line;
     })
     .join('\n');
+}
+
+/** The destinations of a list of bwrap mount arguments (`--bind SRC DEST`, `--tmpfs DEST`, ...). */
+export function mountDests(args: readonly string[]): string[] {
+  const two = new Set(['--bind', '--ro-bind', '--bind-try', '--ro-bind-try', '--dev-bind', '--dev-bind-try', '--symlink']);
+  const one = new Set(['--tmpfs', '--dir', '--remount-ro', '--proc', '--dev', '--mqueue']);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (two.has(a)) {
+      const dest = args[i + 2];
+      if (dest !== undefined && a !== '--symlink') out.push(dest);
+      i += 2;
+    } else if (one.has(a)) {
+      const dest = args[i + 1];
+      if (dest !== undefined && a !== '--remount-ro') out.push(dest);
+      i += 1;
+    }
+  }
+  return out;
 }

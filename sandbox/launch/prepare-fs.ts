@@ -3,7 +3,7 @@
 import { closeSync, cpSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Persona } from '../../personas/schema.js';
-import { alwaysHidden, planFilesystem, type FilesystemPlan, type PathContext, type PathProbe } from '../policy/filesystem.js';
+import { alwaysHidden, HOME_TRAP_DIRS, planFilesystem, type FilesystemPlan, type PathContext, type PathProbe } from '../policy/filesystem.js';
 import { identify, liveRunDirs, present, recoverStaleRunDirs, removePlaceholder, writeManifest } from './run-dirs.js';
 
 export const hostProbe: PathProbe = {
@@ -73,8 +73,11 @@ function sweep(p: string, dir: string): { path: string; quarantined: string | un
 export function prepareFilesystem(persona: Persona, ctx: PathContext, personaeHome: string, opts: { readonly runDir: string; readonly quarantine?: string }): PreparedFilesystem {
   const runRoot = path.join(personaeHome, 'run');
   recoverStaleRunDirs(runRoot, opts.runDir);
-  // The persona's own HOME holds traps below these (.claude/plugins, .config/git): they exist, so the traps can be held.
-  if (ctx.personaHome !== undefined) for (const d of ['.claude', '.config']) mkdirSync(path.join(ctx.personaHome, d), { recursive: true, mode: 0o700 });
+  // The persona's own HOME is personae's: its directory traps are made once and kept (empty), so they are
+  // held read-only like any existing one, with no placeholder to clean up after each session.
+  if (ctx.personaHome !== undefined) {
+    for (const d of HOME_TRAP_DIRS) mkdirSync(path.join(ctx.personaHome, d), { recursive: true, mode: 0o700 });
+  }
   const plan = planFilesystem(persona, ctx, personaeHome, hostProbe);
   const made: Array<FilesystemPlan['placeholders'][number]> = [];
   for (const ph of plan.placeholders) {

@@ -16,6 +16,8 @@ export interface PathContext {
   readonly userHome: string;
   /** The persona's own persistent HOME: its persistence traps (HOME_TRAPS) are held like the workspace's. */
   readonly personaHome?: string;
+  /** The session's own git worktree, which lives in personae's data: writable grants may name it (and only it there). */
+  readonly worktree?: string;
 }
 
 export interface FilesystemPlan {
@@ -92,6 +94,9 @@ const FILE_TRAPS = new Set<string>([
   '.claude/CLAUDE.md',
 ]);
 
+/** The HOME traps that are directories (the rest are files). */
+export const HOME_TRAP_DIRS: readonly string[] = HOME_TRAPS.filter((t) => !FILE_TRAPS.has(t));
+
 /**
  * Git internals that act as a trap's twin: `.git/commondir` makes git read its
  * config and hooks from another directory (one the agent can write), so it is
@@ -104,7 +109,8 @@ export function planFilesystem(persona: Persona, ctx: PathContext, personaeHome:
   persona.filesystem.write.forEach((raw, i) => {
     const p = expandPath(raw, ctx);
     assertNoSymlink(p, probe, `filesystem.write[${i}]`);
-    if (isInside(p, personaeHome) || isInside(personaeHome, p)) {
+    const ownWorktree = ctx.worktree !== undefined && isInside(p, ctx.worktree);
+    if ((isInside(p, personaeHome) && !ownWorktree) || isInside(personaeHome, p)) {
       throw new FilesystemPlanError(`filesystem.write[${i}]: ${p} overlaps personae's own data (${personaeHome})`);
     }
     if (p === '/' || ['/usr', '/etc', '/bin', '/lib', '/sbin', '/proc', '/dev', '/sys', '/boot'].some((s) => isInside(p, s))) {

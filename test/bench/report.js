@@ -39,6 +39,8 @@ export function ratios(results) {
   put('rules.exec.named_vs_none', R?.exec?.named?.median, R?.exec?.none?.median, 'lower', '1,000 fork+exec of /bin/true with a rule naming `true` too (every exec matched) / with none (median)');
   put('rules.reads.tripwires_vs_off', R?.reads?.on?.median, R?.reads?.off?.median, 'lower', 'read-heavy workload (20,000 files read, a find over /usr) with denied-read tripwires / without (median)');
   put('rules.probes.tripwires_vs_off', R?.probes?.on?.median, R?.probes?.off?.median, 'lower', '2,000 lookups of absent names in hidden home directories, tripwires / without (median; reported, not gated)', false);
+  const W = s.worktree;
+  put('worktree.launch_vs_plain', W?.worktree?.median, W?.plain?.median, 'lower', '`personae run --worktree -- true` / `personae run -- true` on a repository of 10,000 files (median)');
   return out;
 }
 
@@ -193,6 +195,19 @@ export function renderMarkdown(results, current, baseline) {
     ]));
   }
 
+  const W = s.worktree;
+  if (W?.plain) {
+    out.push('', `### 11. Worktree launch (a repository of ${W.files} files; ${W.runs} interleaved cold runs each, ms)`, '');
+    out.push(table(['', 'median', 'p90', 'min'], [
+      ['`personae run -- true` in the checkout', ms(W.plain.median), ms(W.plain.p90), ms(W.plain.min)],
+      ['`personae run --worktree -- true` (worktree made, checked out, summed up at the end)', ms(W.worktree.median), ms(W.worktree.p90), ms(W.worktree.min)],
+      ['**added by the worktree** (paired difference; target < 100 ms)', `**${ms(W.added.median)}**${mark(W.added.median < 100)}`, ms(W.added.p90), ms(W.added.min)],
+      ['for context: `git worktree add` of the same repository (full checkout)', ms(W.gitWorktreeAdd?.median), ms(W.gitWorktreeAdd?.p90), ms(W.gitWorktreeAdd?.min)],
+      ['… with `checkout.workers=4` (as personae checks out)', ms(W.gitWorktreeAdd4?.median), ms(W.gitWorktreeAdd4?.p90), ms(W.gitWorktreeAdd4?.min)],
+    ]));
+    if (W.phases?.length) out.push('', `One worktree run (PERSONAE_DEBUG=timing, ms since start; ${ms(W.phasesTotal)} wall): ${W.phases.map((ph) => `${ph.phase} ${round(ph.at, 0)}`).join(' · ')}.`);
+  }
+
   out.push('', '### Ratios (a ratio more than 20% worse than the baseline fails `npm run bench`)', '');
   out.push(`Baseline: \`test/bench/baseline.json\`${baseline ? `, recorded ${baseline.recorded.slice(0, 10)}` : ' (created by this run)'}.`, '');
   if (results.remeasured && Object.keys(results.remeasured).length > 0) {
@@ -210,7 +225,7 @@ export function renderMarkdown(results, current, baseline) {
   return out.join('\n');
 }
 
-const SECTION_NUMBERS = { launch: 1, proxy: 2, tls: '2b', intercept: 3, audit: 4, stop: 5, memory: 6, ui: 7, rehide: 8, export: 9, rules: 10 };
+const SECTION_NUMBERS = { launch: 1, proxy: 2, tls: '2b', intercept: 3, audit: 4, stop: 5, memory: 6, ui: 7, rehide: 8, export: 9, rules: 10, worktree: 11 };
 
 /** The block of `md` from the line `### N. ...` up to the next `### ` heading (or the end). */
 function block(md, heading) {

@@ -7,7 +7,7 @@
 // does a broken correctness check (requests failing, events lost, processes
 // surviving a stop). Targets from the issues are reported, not enforced.
 //
-//   node test/bench/run.js [--update] [--quick] [--only=launch,proxy,tls,intercept,audit,stop,memory,ui,rehide,export,rules] [--no-srt]
+//   node test/bench/run.js [--update] [--quick] [--only=launch,proxy,tls,intercept,audit,stop,memory,ui,rehide,export,rules,worktree] [--no-srt]
 //     --update  record this run's ratios as the new baseline
 //     --quick   fewer iterations, for trying the bench out; writes nothing, compares nothing
 //     --only    run some sections; compares their ratios and re-records those sections in BENCHMARKS.md (marked as such);
@@ -15,7 +15,7 @@
 //     --no-srt  leave srt out (its ratios are then skipped)
 //
 // Sections (one file each): launch.js, proxy.js, tls.js, intercept.js, audit.js
-// (runs benchAudit() from audit-bench.ts), stop.js, memory.js, ui.js, rehide.js, export.js, rules.js. Servers run in
+// (runs benchAudit() from audit-bench.ts), stop.js, memory.js, ui.js, rehide.js, export.js, rules.js, worktree.js. Servers run in
 // their own processes (hosts.js); everything is on loopback, every loop is
 // bounded, and every process and temp dir is cleaned up, Ctrl-C included.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -31,6 +31,7 @@ import { benchStop } from './stop.js';
 import { benchTls } from './tls.js';
 import { benchRules } from './rules.js';
 import { benchUiSection } from './ui.js';
+import { benchWorktree } from './worktree.js';
 import { NODE, ROOT, SRT_CLI, benchHome, cleanupAll, fileExists, have, machine, round, timed } from './lib.js';
 import { ratios, renderMarkdown, spliceSections } from './report.js';
 
@@ -41,7 +42,7 @@ const TOLERANCE = 0.2;
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);
 const onlyArg = args.find((a) => a.startsWith('--only='));
-const SECTIONS = ['launch', 'proxy', 'tls', 'intercept', 'audit', 'stop', 'memory', 'ui', 'rehide', 'export', 'rules'];
+const SECTIONS = ['launch', 'proxy', 'tls', 'intercept', 'audit', 'stop', 'memory', 'ui', 'rehide', 'export', 'rules', 'worktree'];
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter((s) => s !== '') : SECTIONS;
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
 const quick = flag('quick');
@@ -49,8 +50,8 @@ const update = flag('update');
 const full = !quick && only.length === SECTIONS.length;
 
 const P = quick
-  ? { launchRuns: 5, requests: 50, downloads: 1, iterations: 100, calls: 1000, auditMs: 1000, stopProcesses: 100, stopRounds: 1, sessions: 3, rehideRounds: 5, exportEvents: 20_000, exportRounds: 1, rulesRounds: 2 }
-  : { launchRuns: 20, requests: 200, downloads: 5, iterations: 500, calls: 1000, auditMs: 3000, stopProcesses: 500, stopRounds: 2, sessions: 10, rehideRounds: 20, exportEvents: 200_000, exportRounds: 3, rulesRounds: 7 };
+  ? { launchRuns: 5, requests: 50, downloads: 1, iterations: 100, calls: 1000, auditMs: 1000, stopProcesses: 100, stopRounds: 1, sessions: 3, rehideRounds: 5, exportEvents: 20_000, exportRounds: 1, rulesRounds: 2, worktreeRuns: 3 }
+  : { launchRuns: 20, requests: 200, downloads: 5, iterations: 500, calls: 1000, auditMs: 3000, stopProcesses: 500, stopRounds: 2, sessions: 10, rehideRounds: 20, exportEvents: 200_000, exportRounds: 3, rulesRounds: 7, worktreeRuns: 10 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
@@ -130,6 +131,7 @@ async function main() {
     rehide: () => benchRehide({ home, rounds: P.rehideRounds, log }),
     export: () => benchExport({ events: P.exportEvents, rounds: P.exportRounds, log }),
     rules: () => benchRules({ home, rounds: P.rulesRounds, log }),
+    worktree: () => benchWorktree({ home, runs: P.worktreeRuns, log }),
   };
   for (const name of SECTIONS) await run(name, sections[name]);
 

@@ -58,6 +58,7 @@ beforeAll(() => {
   const sources = [
     ...readdirSync(join(repo, 'sandbox', 'audit')).filter((f) => f.endsWith('.ts')).map((f) => join('sandbox', 'audit', f)),
     join('personas', 'random.ts'),
+    join('sandbox', 'worktree', 'record.ts'),
   ];
   for (const file of sources) {
     const js = ts.transpileModule(readFileSync(join(repo, file), 'utf8'), {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -254,6 +254,7 @@ describe('sessions', () => {
       id: 'sess-a', persona: 'homelab', agent: { kind: 'claude', version: '2.1.0' }, on_behalf_of: 'alice',
       workspace: '/work/repo', command: ['claude', '--print', 'hi'], supervisor_pid: 100, sandbox_pid: 4242,
       started_at: '2024-05-01T10:00:00.000Z', ended_at: null, exit_code: null, end_reason: null,
+      worktree: null, worktree_state: null, files_changed: null,
     });
     expect(w.listSessions({ running: true }).map((s) => s.id)).toEqual(['sess-b', 'sess-a']);
 
@@ -270,6 +271,48 @@ describe('sessions', () => {
 
     const r = store({ readonly: true });
     expect(r.getSession('sess-a')?.exit_code).toBe(3);
+  });
+  it('records a worktree session: its worktree, state and file count, and lists those pending; counts denials and files', () => {
+    const w = store();
+    const worktree = {
+      repo: '/r', common_dir: '/r/.git', admin_dir: '/r/.git/worktrees/abc', path: '/h/worktrees/r-1/abc', private_dir: '/h/worktrees/r-1/abc.personae',
+      branch: 'personae/homelab/abc', base: 'a'.repeat(40), base_ref: 'HEAD', subdir: '', identity: { name: 'H', email: 'homelab@personae.invalid' },
+      grants: { write: [''], allow_sensitive: [] },
+    };
+    w.upsertSession({ id: 'sess-a', persona: 'homelab', agent: alice.agent, on_behalf_of: 'alice', worktree, worktree_state: 'pending' });
+    w.upsertSession({ id: 'sess-a', persona: 'homelab', agent: alice.agent, on_behalf_of: 'alice', sandbox_pid: 7 });
+    w.upsertSession({ id: 'sess-b', persona: 'reviewer', agent: bob.agent, on_behalf_of: 'bob' });
+    expect(w.getSession('sess-a')).toMatchObject({ worktree, worktree_state: 'pending', files_changed: null, sandbox_pid: 7 });
+    expect(w.listSessions({ worktreeState: 'pending' }).map((s) => s.id)).toEqual(['sess-a']);
+    expect(w.updateWorktree('sess-a', { files_changed: 3 })).toBe(true);
+    expect(w.updateWorktree('sess-b', { state: 'applied' })).toBe(false);
+    expect(w.updateWorktree('sess-a', { state: 'applied' })).toBe(true);
+    expect(w.getSession('sess-a')).toMatchObject({ worktree_state: 'applied', files_changed: 3 });
+    expect(w.listSessions({ worktreeState: 'pending' })).toEqual([]);
+
+    w.append(alice, { kind: 'fs.write', target: '/w/a' });
+    w.append(alice, { kind: 'fs.write', target: '/w/a' });
+    w.append(alice, { kind: 'fs.delete', target: '/w/b' });
+    w.append(alice, { kind: 'fs.write', target: '/w/.envrc', decision: 'deny' });
+    w.append(alice, { kind: 'net.connect', target: 'x:443', decision: 'deny' });
+    w.append(alice, { kind: 'stop', target: 'sess-a', decision: 'deny' });
+    expect(Object.fromEntries(w.sessionCounts(['sess-a', 'sess-b']))).toEqual({ 'sess-a': { denials: 2, files: 2 }, 'sess-b': { denials: 0, files: 0 } });
+  });
+
+  it('migrates a version 1 database: its sessions read on, with no worktree', () => {
+    mkdirSync(join(dir, 'state'));
+    const db = new Database(dbPath);
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');
+      CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts TEXT NOT NULL, session TEXT NOT NULL, persona TEXT NOT NULL,
+        agent_kind TEXT NOT NULL, agent_version TEXT, on_behalf_of TEXT NOT NULL, kind TEXT NOT NULL, tool TEXT, target TEXT, decision TEXT,
+        reason TEXT, detail TEXT NOT NULL DEFAULT '{}');
+      CREATE TABLE sessions (id TEXT PRIMARY KEY, persona TEXT NOT NULL, agent_kind TEXT NOT NULL, agent_version TEXT, on_behalf_of TEXT NOT NULL,
+        workspace TEXT, command TEXT NOT NULL DEFAULT '[]', supervisor_pid INTEGER, sandbox_pid INTEGER, started_at TEXT NOT NULL, ended_at TEXT,
+        exit_code INTEGER, end_reason TEXT);
+      INSERT INTO sessions (id, persona, agent_kind, on_behalf_of, started_at) VALUES ('old', 'p', 'shell', 'me', '2024-01-01T00:00:00.000Z');`);
+    db.close();
+    const w = store();
+    expect(w.getSession('old')).toMatchObject({ id: 'old', worktree: null, worktree_state: null, files_changed: null });
   });
 });
 
@@ -295,4 +338,5 @@ describe('a second connection', () => {
     });
     expect(seen).toEqual(written);
   });
+
 });

@@ -79,6 +79,7 @@ describe('morning review', () => {
     const session: SessionRecord = {
       id: 's1', persona: 'p', agent: { kind: 'shell', version: null }, on_behalf_of: 'me', workspace: '/w', command: ['x'], supervisor_pid: 1,
       sandbox_pid: 2, started_at: '2026-01-02T01:00:00.000Z', ended_at: '2026-01-02T02:00:00.000Z', exit_code: 0, end_reason: 'exit',
+      worktree: null, worktree_state: null, files_changed: null,
     };
     const old = { ...session, id: 's0', started_at: '2025-01-01T00:00:00.000Z', ended_at: '2025-01-01T01:00:00.000Z' };
     const r = summarizeReview({
