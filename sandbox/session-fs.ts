@@ -10,7 +10,7 @@ import type { Persona } from '../personas/schema.js';
 import type { EmitEvent, EventInput } from './audit/event.js';
 import { watchWritable, type FsWatcher } from './intercept/fs-watch.js';
 import { sandboxedGitDiff } from './intercept/git-diff.js';
-import { homeCandidates, homeDiffs } from './intercept/home-diff.js';
+import { homeCandidates, homeChanges } from './intercept/home-diff.js';
 import { codeRunningParts, nestedGitEntries } from './intercept/git-traps.js';
 import { MountGuard } from './launch/mount-guard.js';
 import { INSIDE, type HostTools } from './launch/plan.js';
@@ -76,14 +76,15 @@ export class SessionFilesystem {
     this.quarantine = path.join(o.personaeHome, 'quarantine', o.sessionId);
     const prep = prepareFilesystem(o.persona, { workspace: o.workspace, userHome: o.userHome, personaHome: o.personaHome, worktree: o.worktree }, o.personaeHome, { runDir: o.runDir, quarantine: this.quarantine });
     this.prepared = prep;
-    // The watcher loads and scans while the rest of the session starts: the writable grants and the persona's HOME.
-    const watched = prep.plan.writable.includes(o.personaHome) ? prep.plan.writable : [...prep.plan.writable, o.personaHome];
+    mark('filesystem planned');
+    // The watcher loads and scans while the rest of the session starts: the writable grants. (The persona's HOME
+    // is looked at when the session is over: home-diff.ts.)
+    const watched = prep.plan.writable;
     const watch = (): Promise<FsWatcher> => watchWritable(watched, o.emit, (e) => o.fail(`file watcher failed: ${e.message}`), {
       guarded: prep.plan.guarded,
       onTrap: (p) => quarantinePath(p, this.quarantine),
       markerDir: o.runDir,
       grantOf: (p) => {
-        if (p === o.personaHome || p.startsWith(`${o.personaHome}/`)) return { reason: "the persona's own HOME (kept between sessions)", area: 'home' };
         const root = watched.filter((w) => p === w || p.startsWith(`${w}/`)).sort((a, b) => b.length - a.length)[0];
         return { reason: `filesystem.write: ${root ?? p}`, area: root === o.workspace ? 'workspace' : 'granted' };
       },
@@ -112,9 +113,11 @@ export class SessionFilesystem {
         });
       },
     });
+    // The persona's HOME is personae's own: nothing on the host replaces its traps mid-session, so they need no guard.
+    const inHome = (p: string): boolean => p.startsWith(`${o.personaHome}/`);
     this.guard.add([
       ...prep.plan.hidden.map((x) => ({ path: x.path, action: x.kind })),
-      ...prep.plan.pinned.map((p) => ({ path: p, action: 'pin' as const })),
+      ...prep.plan.pinned.filter((p) => !inHome(p)).map((p) => ({ path: p, action: 'pin' as const })),
       ...(prep.plan.absent ?? []).map((p) => ({ path: p, action: 'hide' as const })),
     ]);
   }
@@ -158,8 +161,16 @@ export class SessionFilesystem {
   async recordDiffs(): Promise<void> {
     const home = this.o.personaHome;
     const shadow = path.join(this.o.personaeHome, 'home-shadows', this.o.persona.name);
-    const inHome = homeCandidates(home, shadow, [...this.changed].filter((f) => f.startsWith(`${home}/`)), this.startedAt - 1000);
-    for (const d of homeDiffs(home, shadow, inHome)) this.o.emit({ kind: 'fs.diff', target: d.file, detail: { diff: d.diff, base: d.base, area: 'home' } });
+    const since = this.startedAt - 1000;
+    const reason = "the persona's own HOME (kept between sessions)";
+    // Traps created in HOME are not allowed writes: the sweep below takes them to quarantine and records them denied.
+    const traps = this.prepared.plan.guarded.filter((g) => g.startsWith(`${home}/`));
+    const trapped = (f: string): boolean => traps.some((t) => f === t || f.startsWith(`${t}/`));
+    for (const c of homeChanges(home, shadow, homeCandidates(home, shadow, [], since).filter((f) => !trapped(f)), since)) {
+      const detail = { op: c.op, area: 'home', seen: 'at session end' };
+      this.o.emit({ kind: c.op === 'unlink' ? 'fs.delete' : 'fs.write', target: c.file, decision: 'allow', reason, detail, ts: c.at.toISOString() });
+      if (c.diff !== null) this.o.emit({ kind: 'fs.diff', target: c.file, detail: { diff: c.diff, base: c.base, area: 'home' } });
+    }
     const ws = this.o.workspace;
     const inWorkspace = [...this.changed].filter((f) => !f.startsWith(`${home}/`));
     if (inWorkspace.length === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;

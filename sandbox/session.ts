@@ -239,6 +239,7 @@ export class Session {
     const adapterPlan = await o.adapter.prepare({ session: this, dir });
     this.cleanups.push(() => adapterPlan.close());
     // The persona's command rules, decided by the exec logger at every exec; asked execs are answered here.
+    mark('adapter prepared');
     const execRules = prepareExecRules(o.persona, dir, adapterPlan.extraPath);
     const answers = execRules === undefined ? undefined : new ExecAnswers(execRules.answers);
     if (answers !== undefined) this.cleanups.push(() => answers.close());
@@ -253,6 +254,7 @@ export class Session {
       personaHome: o.personaHome,
       binds: [...adapterPlan.roBinds.map((b) => b.dest), ...mountDests(git?.worktreeMounts ?? [])],
     });
+    mark('tripwires prepared');
     // A stop kills the logger too: only a failure before any stop is the logger's own.
     const tracer = new ExecTracer(
       path.join(dir, 'exec.fifo'),
@@ -309,7 +311,9 @@ export class Session {
       ownTerminal: o.stdio.kind === 'pty',
       ...(git ? { worktreeMounts: git.worktreeMounts, gitConfig: git.gitConfig } : {}),
     };
+    mark('interception prepared');
     const plan = planLaunch({ ...req, passwd: sandboxPasswd(dir, o.personaHome) });
+    mark('planned');
     // The sandbox sets itself up (mounts, bridges) while the supervisor starts the rest: the
     // broker, the proxy, the audit store, the watcher, the control socket. The command inside
     // waits for the "go" below (the exec logger holds it).

@@ -8,7 +8,8 @@
 // (its addon is loaded by path, see sandbox/audit/store.ts); node-pty stays
 // external, and so does the OpenTelemetry SDK: only `personae export` (and the
 // exporter `serve` starts) loads it, from node_modules, so it adds nothing to
-// the bundle every `personae run` parses.
+// the bundle every `personae run` parses; so do the session CA's X.509
+// libraries (only a session terminating TLS loads them).
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,9 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['node-pty', 'esbuild', '@opentelemetry/*'],
+  // The session CA's X.509 libraries load only for a session that terminates TLS (sandbox/net/session-ca.ts,
+  // imported dynamically): kept out of the bundle every start reads, like the OpenTelemetry SDK.
+  external: ['node-pty', 'esbuild', '@opentelemetry/*', '@peculiar/*', 'asn1js', 'pvutils', 'tslib'],
   // Modules find the package folder from their own URL; in the bundle that is the bundle's.
   define: { 'import.meta.url': '__personae_url' },
   banner: { js: "var __personae_url = require('node:url').pathToFileURL(__filename).href;" },

@@ -1,13 +1,13 @@
-// What a session changed in the persona's own HOME, as diffs. HOME persists
-// between sessions and only the persona's sessions write it, so personae
-// keeps a shadow copy (in its own data, hidden from every sandbox) of each
-// small text file there as the last session left it; at the end of a session
-// each file it wrote or deleted is diffed against that copy, and the copy is
-// brought up to date. A file no session of personae ever recorded (written
-// before HOME was watched) is diffed against nothing, and says so. Besides
-// the files the watcher reported, the end looks at every file in HOME
-// modified since the session started and every shadowed file now gone
-// (bounded walks), so a write the watcher missed is not missed here.
+// What a session changed in the persona's own HOME: its writes, deletes and
+// diffs, found when the session is over. HOME persists between sessions and
+// only the persona's sessions write it, so personae keeps a shadow copy (in
+// its own data, hidden from every sandbox) of each small text file there as
+// the last session left it. At the end, every file in HOME modified since the
+// session started and every shadowed file now gone (bounded walks) is
+// compared with that copy, recorded, diffed, and the copy brought up to date.
+// A file no earlier session left a copy of is diffed against nothing, and
+// says so. (HOME is not watched live: an agent's HOME fills with its own
+// state, and a watcher's start would grow with it.)
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
@@ -16,12 +16,15 @@ import { createTwoFilesPatch } from 'diff';
 export const MAX_DIFFED_BYTES = 256 * 1024;
 const MAX_DIFF_CHARS = 64 * 1024;
 
-export interface HomeDiff {
+export interface HomeChange {
   readonly file: string;
+  readonly op: 'create' | 'modify' | 'unlink';
   /** A unified diff, or null when the file is binary or too large. */
   readonly diff: string | null;
   /** What it was compared with: the copy the last session left, or nothing. */
   readonly base: 'previous session' | 'none';
+  /** When it was last written (for a deleted file: now). */
+  readonly at: Date;
 }
 
 /** The file's text, null when it is absent, and undefined when it is not a small regular text file. */
@@ -43,19 +46,31 @@ function textOf(p: string): string | null | undefined {
   }
 }
 
-/** Diffs `changed` files inside `home` against `shadow` and updates the shadow. Never throws for one file. */
-export function homeDiffs(home: string, shadow: string, changed: Iterable<string>): HomeDiff[] {
-  const out: HomeDiff[] = [];
-  for (const file of new Set(changed)) {
+/**
+ * What changed among `candidates` inside `home` since `sinceMs`, against
+ * `shadow` (which is brought up to date). Never throws for one file.
+ */
+export function homeChanges(home: string, shadow: string, candidates: Iterable<string>, sinceMs: number): HomeChange[] {
+  const out: HomeChange[] = [];
+  for (const file of new Set(candidates)) {
     const rel = path.relative(home, file);
     if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
     const copy = path.join(shadow, rel);
-    const now = textOf(file);
-    const before = textOf(copy);
-    if (now === before) continue;
+    let st: ReturnType<typeof lstatSync> | undefined;
     try {
-      if (now === undefined) rmSync(copy, { force: true });
-      else if (now === null) rmSync(copy, { force: true, recursive: false });
+      st = lstatSync(file);
+    } catch {
+      st = undefined;
+    }
+    if (st !== undefined && !st.isFile()) continue;
+    const now = st === undefined ? null : textOf(file);
+    const before = textOf(copy);
+    const shadowed = before !== null;
+    // Unchanged since the last session, or neither here nor shadowed (made and removed in the session).
+    if (st === undefined && !shadowed) continue;
+    if (st !== undefined && (now === undefined ? st.mtimeMs < sinceMs : now === before)) continue;
+    try {
+      if (now === null || now === undefined) rmSync(copy, { force: true });
       else {
         mkdirSync(path.dirname(copy), { recursive: true, mode: 0o700 });
         writeFileSync(copy, now, { mode: 0o600 });
@@ -63,12 +78,15 @@ export function homeDiffs(home: string, shadow: string, changed: Iterable<string
     } catch {
       // the shadow is best effort: the next diff of this file is against nothing
     }
+    const op = st === undefined ? 'unlink' : !shadowed && st.birthtimeMs >= sinceMs ? 'create' : 'modify';
+    const at = st === undefined ? new Date() : new Date(st.mtimeMs);
+    const base = shadowed && before !== undefined ? 'previous session' : 'none';
     if (now === undefined || before === undefined) {
-      out.push({ file, diff: null, base: before === undefined && now === undefined ? 'none' : 'previous session' });
+      out.push({ file, op, diff: null, base, at });
       continue;
     }
     const patch = createTwoFilesPatch(`a/${rel}`, `b/${rel}`, before ?? '', now ?? '', undefined, undefined, { context: 3 });
-    out.push({ file, diff: patch.length > MAX_DIFF_CHARS ? `${patch.slice(0, MAX_DIFF_CHARS)}\n… (diff cut at ${MAX_DIFF_CHARS} characters)` : patch, base: before === null ? 'none' : 'previous session' });
+    out.push({ file, op, diff: patch.length > MAX_DIFF_CHARS ? `${patch.slice(0, MAX_DIFF_CHARS)}\n… (diff cut at ${MAX_DIFF_CHARS} characters)` : patch, base, at });
   }
   return out;
 }

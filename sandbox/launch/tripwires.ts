@@ -2,9 +2,10 @@
 // point per tripwire in the session's run directory, with its skeleton, and
 // the file the exec logger reads. The exec logger mounts its FUSE file
 // systems on these mount points in a namespace of its own; bwrap binds them
-// over the hidden paths. Where FUSE is not available, bwrap binds the mount
-// points as they are: an empty read-only directory with the same skeleton,
-// or an empty unreadable file, so the paths stay hidden either way.
+// over the hidden paths. Where FUSE is not available, the exec logger makes
+// the skeleton in the mount points instead and bwrap binds them as they are:
+// an empty read-only directory (with what it must hold beneath), or an empty
+// unreadable file, so the paths stay hidden either way.
 import { closeSync, lstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { alwaysHidden, type FilesystemPlan, type PathContext } from '../policy/filesystem.js';
@@ -59,20 +60,11 @@ export function prepareTripwires(runDir: string, input: TripwireInput): Prepared
   const dir = path.join(runDir, 'trip');
   mkdirSync(dir, { mode: 0o700 });
   const mountPoints = new Map<string, string>();
+  // Only the mount points: the exec logger makes the skeleton in them itself where it cannot mount.
   trips.forEach((t, i) => {
     const mp = path.join(dir, String(i));
     if (t.kind === 'file') closeSync(openSync(mp, 'wx', 0o000));
-    else {
-      mkdirSync(mp, { mode: 0o755 });
-      for (const s of t.skeleton) {
-        const p = path.join(mp, s.path);
-        if (s.kind === 'dir') mkdirSync(p, { recursive: true, mode: 0o755 });
-        else {
-          mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
-          closeSync(openSync(p, 'w', 0o444));
-        }
-      }
-    }
+    else mkdirSync(mp, { mode: 0o755 });
     mountPoints.set(t.path, mp);
   });
   const file = path.join(runDir, 'tripwires');

@@ -23,8 +23,9 @@
  * mount point (in personae's run directory: the host never sees them), and
  * bwrap binds them over the hidden paths as it would bind the empty
  * directories they cover. When /dev/fuse, user namespaces or FUSE mounts are
- * not available, nothing is mounted: bwrap binds the empty mount points, the
- * paths stay hidden, and the status line says the attempts go unrecorded.
+ * not available, nothing is mounted: the skeleton is made in the bare mount
+ * points instead, bwrap binds them, the paths stay hidden, and the status
+ * line says the attempts go unrecorded.
  * Requests from processes outside the sandbox's pid namespace (this logger
  * looking at an exec's file) are answered and not recorded.
  */
@@ -193,6 +194,32 @@ static void report(int sock, const char *text, const int *fds, int n) {
   }
 }
 
+/*
+ * Where a tripwire is not mounted, bwrap binds its bare mount point, which
+ * must then hold the skeleton itself (the mount points of what the sandbox
+ * binds beneath the hidden path): made here, on the host, only then.
+ */
+static void host_skeleton(const struct trip *t) {
+  char p[8192];
+  for (int i = 1; i < t->n_nodes; i++) {
+    const char *parts[MAX_NODES];
+    int n = 0;
+    for (int at = i; at > 0 && n < MAX_NODES; at = t->nodes[at].parent) parts[n++] = t->nodes[at].name;
+    size_t len = (size_t)snprintf(p, sizeof p, "%s", t->mount_point);
+    while (n > 0 && len < sizeof p) len += (size_t)snprintf(p + len, sizeof p - len, "/%s", parts[--n]);
+    if (t->nodes[i].kind == 'd') {
+      if (mkdir(p, 0755) != 0 && errno != EEXIST) return;
+    } else {
+      int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+      if (fd >= 0) close(fd);
+    }
+  }
+}
+
+static void host_skeletons(int from) {
+  for (int i = from; i < n_trips; i++) host_skeleton(&trips[i]);
+}
+
 int tripwires_child(int sock) {
   char msg[256];
   if (n_trips == 0) {
@@ -210,6 +237,7 @@ int tripwires_child(int sock) {
   int flags = uid == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
   if (unshare(flags) != 0) {
     snprintf(msg, sizeof msg, "off cannot make a %s namespace: %s\n", uid == 0 ? "mount" : "user", strerror(errno));
+    host_skeletons(0);
     report(sock, msg, NULL, 0);
     return 0;
   }
@@ -238,6 +266,7 @@ int tripwires_child(int sock) {
     int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
       snprintf(msg, sizeof msg, "off cannot open /dev/fuse: %s\n", strerror(errno));
+      host_skeletons(i);
       break;
     }
     char opts[160];
@@ -246,8 +275,10 @@ int tripwires_child(int sock) {
     if (mount("personae-tripwire", trips[i].mount_point, "fuse.personae-tripwire", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) != 0) {
       int e = errno;
       close(fd);
+      host_skeleton(&trips[i]);
       if (n == 0) {
         snprintf(msg, sizeof msg, "off cannot mount a FUSE file system: %s\n", strerror(e));
+        host_skeletons(i + 1);
         break;
       }
       continue;

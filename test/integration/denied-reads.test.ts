@@ -95,3 +95,28 @@ for (const as of testUsers()) {
     });
   });
 }
+
+describe('without FUSE (a machine where /dev/fuse cannot be used)', () => {
+  // Only root can hide /dev/fuse from the CLI (a mount namespace of its own with /dev/null bound over it).
+  const root = process.getuid?.() === 0;
+  it.runIf(root)('the paths stay hidden, the workspace inside a hidden home still works, and an event says attempts go unrecorded', async () => {
+    const h = makeHome();
+    try {
+      // The CLI's HOME (h.dir) is a hidden home, and the workspace is inside it: the skeleton must still be there.
+      writeFileSync(h.path('outside-canary.txt'), 'CANARY-NOFUSE-2231');
+      h.writePersona({ name: 'nofuse', agent: 'shell', execution_mode: 'autonomous', filesystem: { write: ['{workspace}'] } });
+      const wrap = ['unshare', '--mount', 'sh', '-c', 'mount --bind /dev/null /dev/fuse && exec "$@"', 'personae'];
+      const r = await cli(h, ['run', 'nofuse', '--', 'sh', '-c', `cat ${h.path('outside-canary.txt')} 2>&1; echo ok > ${h.workspace}/written.txt; echo done`], { wrap });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('done');
+      expect(r.stdout).not.toContain('CANARY-NOFUSE');
+      const session = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
+      const events = await audit(h, ['--session', session]);
+      expect(events.filter((e) => e.kind === 'fs.read')).toEqual([]);
+      expect(events.find((e) => e.kind === 'error' && e.target === 'tripwires')?.reason).toMatch(/^denied reads go unrecorded in this session: cannot mount a FUSE file system: .* \(the paths stay hidden\)$/);
+    } finally {
+      h.cleanup();
+    }
+  });
+});
+
