@@ -12,7 +12,7 @@ const cc = process.env.CC || 'cc';
 // Each helper and its sources.
 const helpers = {
   'personae-seccomp': ['personae-seccomp.c', 'listen-wait.c'],
-  'personae-execlog': ['personae-execlog.c', 'execlog-target.c', 'execlog-rules.c', 'execlog-tripwire.c'],
+  'personae-execlog': ['personae-execlog.c', 'execlog-target.c', 'execlog-rules.c', 'execlog-tripwire.c', 'execlog-text.c'],
   'personae-remount': ['personae-remount.c'],
 };
 for (const [name, sources] of Object.entries(helpers)) {

@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include "execlog-rules.h"
+#include "execlog-text.h"
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -94,29 +95,6 @@ int rules_active(void) { return n_rules > 0; }
 
 /* ---- the rules file ---- */
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-/* Decodes `len` hex digits into a new NUL-terminated string; NULL when malformed. */
-static char *unhex(const char *s, size_t len) {
-  if (len % 2 != 0) return NULL;
-  char *out = malloc(len / 2 + 1);
-  if (out == NULL) return NULL;
-  for (size_t i = 0; i < len; i += 2) {
-    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-      free(out);
-      return NULL;
-    }
-    out[i / 2] = (char)(hi * 16 + lo);
-  }
-  out[len / 2] = '\0';
-  return out;
-}
-
 /* A comma-separated list of hex strings, or "-" for none. */
 static int unhex_list(const char *s, struct words *out) {
   out->w = NULL;
@@ -157,70 +135,53 @@ static void load_ref(struct ref *r) {
   close(fd);
 }
 
-int rules_load(const char *path, char *err, size_t err_size) {
-  FILE *f = fopen(path, "re");
-  if (f == NULL) {
-    snprintf(err, err_size, "cannot read the rules file %s: %s", path, strerror(errno));
-    return -1;
+/* One line of the rules file (see exec-rules.ts execRulesFile). */
+static int rule_record(char **f, int lineno, void *ctx) {
+  (void)ctx;
+  if (lineno == 1) return f[0] != NULL && strcmp(f[0], "personae-exec-rules") == 0 && f[1] != NULL && strcmp(f[1], "1") == 0 ? 0 : -1;
+  if (f[0] == NULL) return -1;
+  if (strcmp(f[0], "rule") == 0 && f[4] != NULL && n_rules < MAX_RULES) {
+    struct rule *r = &rules[n_rules];
+    r->list = f[1][0];
+    r->mode = f[2][0];
+    r->program = strcmp(f[3], "-") == 0 ? NULL : unhex(f[3], strlen(f[3]));
+    r->text = unhex(f[4], strlen(f[4]));
+    int ok = (r->list == 'd' || r->list == 'q') && (r->mode == 'p' || r->mode == 'e' || r->mode == 'w') && f[1][1] == '\0' && f[2][1] == '\0' &&
+             (r->program != NULL || strcmp(f[3], "-") == 0) && r->text != NULL;
+    if (!ok) return -1;
+    r->text_len = strlen(r->text);
+    n_rules++;
+    return 0;
   }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t got;
-  int lineno = 0, ok = 1;
-  while (ok && (got = getline(&line, &cap, f)) >= 0) {
-    lineno++;
-    if (got > 0 && line[got - 1] == '\n') line[--got] = '\0';
-    char *f1 = strtok(line, " "), *f2 = strtok(NULL, " "), *f3 = strtok(NULL, " "), *f4 = strtok(NULL, " "), *f5 = strtok(NULL, " ");
-    if (lineno == 1) {
-      ok = f1 != NULL && strcmp(f1, "personae-exec-rules") == 0 && f2 != NULL && strcmp(f2, "1") == 0;
-    } else if (f1 == NULL) {
-      ok = 0;
-    } else if (strcmp(f1, "rule") == 0 && f5 != NULL && n_rules < MAX_RULES) {
-      struct rule *r = &rules[n_rules];
-      r->list = f2[0];
-      r->mode = f3[0];
-      r->program = strcmp(f4, "-") == 0 ? NULL : unhex(f4, strlen(f4));
-      r->text = unhex(f5, strlen(f5));
-      ok = (r->list == 'd' || r->list == 'q') && (r->mode == 'p' || r->mode == 'e' || r->mode == 'w') && f2[1] == '\0' && f3[1] == '\0' &&
-           (r->program != NULL || strcmp(f4, "-") == 0) && r->text != NULL;
-      if (ok) {
-        r->text_len = strlen(r->text);
-        n_rules++;
-      }
-    } else if (strcmp(f1, "known") == 0 && f4 != NULL && n_knowns < MAX_TABLE) {
-      struct known *k = &knowns[n_knowns];
-      k->name = unhex(f2, strlen(f2));
-      k->dashed = strcmp(f3, "1") == 0;
-      ok = k->name != NULL && unhex_list(f4, &k->with_value) == 0;
-      if (ok) n_knowns++;
-    } else if (strcmp(f1, "interp") == 0 && f3 != NULL && n_interps < MAX_TABLE) {
-      struct interp *k = &interps[n_interps];
-      k->name = unhex(f2, strlen(f2));
-      ok = k->name != NULL && unhex_list(f3, &k->stops) == 0;
-      if (ok) n_interps++;
-    } else if (strcmp(f1, "ref") == 0 && f3 != NULL) {
-      if (n_refs < MAX_REFS) {
-        struct ref *r = &refs[n_refs];
-        r->name = unhex(f2, strlen(f2));
-        r->path = unhex(f3, strlen(f3));
-        ok = r->name != NULL && r->path != NULL;
-        if (ok) {
-          load_ref(r);
-          n_refs++;
-        }
-      }
-    } else {
-      ok = 0;
-    }
+  if (strcmp(f[0], "known") == 0 && f[3] != NULL && n_knowns < MAX_TABLE) {
+    struct known *k = &knowns[n_knowns];
+    k->name = unhex(f[1], strlen(f[1]));
+    k->dashed = strcmp(f[2], "1") == 0;
+    if (k->name == NULL || unhex_list(f[3], &k->with_value) != 0) return -1;
+    n_knowns++;
+    return 0;
   }
-  free(line);
-  fclose(f);
-  if (!ok) {
-    snprintf(err, err_size, "the rules file %s is malformed at line %d", path, lineno);
-    return -1;
+  if (strcmp(f[0], "interp") == 0 && f[2] != NULL && n_interps < MAX_TABLE) {
+    struct interp *k = &interps[n_interps];
+    k->name = unhex(f[1], strlen(f[1]));
+    if (k->name == NULL || unhex_list(f[2], &k->stops) != 0) return -1;
+    n_interps++;
+    return 0;
   }
-  return 0;
+  if (strcmp(f[0], "ref") == 0 && f[2] != NULL) {
+    if (n_refs >= MAX_REFS) return 0;
+    struct ref *r = &refs[n_refs];
+    r->name = unhex(f[1], strlen(f[1]));
+    r->path = unhex(f[2], strlen(f[2]));
+    if (r->name == NULL || r->path == NULL) return -1;
+    load_ref(r);
+    n_refs++;
+    return 0;
+  }
+  return -1;
 }
+
+int rules_load(const char *path, char *err, size_t err_size) { return read_records(path, "rules", rule_record, NULL, err, err_size); }
 
 /* ---- matching: the same algorithm as sandbox/policy/exec-rules.ts ---- */
 

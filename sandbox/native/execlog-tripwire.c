@@ -31,6 +31,7 @@
  */
 #define _GNU_SOURCE
 #include "execlog-tripwire.h"
+#include "execlog-text.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
@@ -72,29 +73,6 @@ static tripwire_record on_record;
 
 int tripwires_count(void) { return n_trips; }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-static char *unhex(const char *s) {
-  size_t len = strlen(s);
-  if (len % 2 != 0) return NULL;
-  char *out = malloc(len / 2 + 1);
-  if (out == NULL) return NULL;
-  for (size_t i = 0; i < len; i += 2) {
-    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-    if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-      free(out);
-      return NULL;
-    }
-    out[i / 2] = (char)(hi * 16 + lo);
-  }
-  out[len / 2] = '\0';
-  return out;
-}
-
 static int child_of(const struct trip *t, int parent, const char *name) {
   for (int i = 1; i < t->n_nodes; i++)
     if (t->nodes[i].parent == parent && strcmp(t->nodes[i].name, name) == 0) return i;
@@ -118,51 +96,34 @@ static int add_skeleton(struct trip *t, char *rel, char kind) {
   return 0;
 }
 
-int tripwires_load(const char *path, char *err, size_t err_size) {
-  FILE *f = fopen(path, "re");
-  if (f == NULL) {
-    snprintf(err, err_size, "cannot read the tripwires file %s: %s", path, strerror(errno));
-    return -1;
+/* One line of the tripwires file (see policy/tripwires.ts tripwiresFile). */
+static int trip_record(char **f, int lineno, void *ctx) {
+  (void)lineno;
+  (void)ctx;
+  if (f[0] == NULL || f[1] == NULL || f[2] == NULL || f[3] == NULL || (f[2][0] != 'd' && f[2][0] != 'f') || f[2][1] != '\0') return -1;
+  int idx = atoi(f[1]);
+  if (strcmp(f[0], "trip") == 0 && f[4] != NULL && idx == n_trips && n_trips < MAX_TRIPS) {
+    struct trip *t = &trips[n_trips];
+    t->kind = f[2][0];
+    t->mount_point = unhex(f[3], strlen(f[3]));
+    t->host_path = unhex(f[4], strlen(f[4]));
+    t->nodes[0] = (struct node){.name = NULL, .parent = -1, .kind = t->kind};
+    t->n_nodes = 1;
+    t->fd = -1;
+    if (t->mount_point == NULL || t->host_path == NULL) return -1;
+    n_trips++;
+    return 0;
   }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t got;
-  int lineno = 0, ok = 1;
-  while (ok && (got = getline(&line, &cap, f)) >= 0) {
-    lineno++;
-    if (got > 0 && line[got - 1] == '\n') line[--got] = '\0';
-    char *f1 = strtok(line, " "), *f2 = strtok(NULL, " "), *f3 = strtok(NULL, " "), *f4 = strtok(NULL, " "), *f5 = strtok(NULL, " ");
-    if (f1 == NULL || f2 == NULL || f3 == NULL || f4 == NULL || (f3[0] != 'd' && f3[0] != 'f') || f3[1] != '\0') {
-      ok = 0;
-      continue;
-    }
-    int idx = atoi(f2);
-    if (strcmp(f1, "trip") == 0 && f5 != NULL && idx == n_trips && n_trips < MAX_TRIPS) {
-      struct trip *t = &trips[n_trips];
-      t->kind = f3[0];
-      t->mount_point = unhex(f4);
-      t->host_path = unhex(f5);
-      t->nodes[0] = (struct node){.name = NULL, .parent = -1, .kind = t->kind};
-      t->n_nodes = 1;
-      t->fd = -1;
-      ok = t->mount_point != NULL && t->host_path != NULL;
-      if (ok) n_trips++;
-    } else if (strcmp(f1, "skel") == 0 && idx >= 0 && idx < n_trips && trips[idx].kind == 'd') {
-      char *rel = unhex(f4);
-      ok = rel != NULL && add_skeleton(&trips[idx], rel, f3[0]) == 0;
-      free(rel);
-    } else {
-      ok = 0;
-    }
+  if (strcmp(f[0], "skel") == 0 && idx >= 0 && idx < n_trips && trips[idx].kind == 'd') {
+    char *rel = unhex(f[3], strlen(f[3]));
+    int ok = rel != NULL && add_skeleton(&trips[idx], rel, f[2][0]) == 0;
+    free(rel);
+    return ok ? 0 : -1;
   }
-  free(line);
-  fclose(f);
-  if (!ok) {
-    snprintf(err, err_size, "the tripwires file %s is malformed at line %d", path, lineno);
-    return -1;
-  }
-  return 0;
+  return -1;
 }
+
+int tripwires_load(const char *path, char *err, size_t err_size) { return read_records(path, "tripwires", trip_record, NULL, err, err_size); }
 
 static int write_fd(int fd, const char *text) {
   if (fd < 0) return -1;
