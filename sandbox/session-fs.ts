@@ -158,7 +158,7 @@ export class SessionFilesystem {
    * HEAD (when it is a repository), in the persona's HOME against what the
    * last session left there (home-diff.ts).
    */
-  async recordDiffs(): Promise<void> {
+  async recordDiffs(which: { readonly workspace: boolean } = { workspace: true }): Promise<void> {
     const home = this.o.personaHome;
     const shadow = path.join(this.o.personaeHome, 'home-shadows', this.o.persona.name);
     const since = this.startedAt - 1000;
@@ -173,7 +173,7 @@ export class SessionFilesystem {
     }
     const ws = this.o.workspace;
     const inWorkspace = [...this.changed].filter((f) => !f.startsWith(`${home}/`));
-    if (inWorkspace.length === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
+    if (!which.workspace || inWorkspace.length === 0 || hostProbe.kind(path.join(ws, '.git')) !== 'dir') return;
     const diffs = await sandboxedGitDiff(this.o.tools, ws, inWorkspace, this.prepared.hidden);
     for (const [file, diff] of diffs) this.o.emit({ kind: 'fs.diff', target: file, detail: { diff, base: 'HEAD', area: 'workspace' } });
   }

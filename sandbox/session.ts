@@ -2,107 +2,38 @@
 // limits, stop (the whole tree, verified), end. Its filesystem side (grants,
 // watcher, re-hiding, end-of-session sweep) is session-fs.ts. One object per session;
 // everything it owns is closed when it ends.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from '../personas/random.js';
-import type { Persona } from '../personas/schema.js';
 import { parseDuration } from '../personas/schema.js';
 import type { AgentInfo, EmitEvent, EventInput, SessionLabels } from './audit/event.js';
 import { createRedactor } from './audit/redact.js';
 import type { AuditStore } from './audit/store.js';
-import { ExecTracer } from './intercept/exec-tracer.js';
-import { answerHeldExec, ExecAnswers, prepareExecRules } from './intercept/exec-decisions.js';
+import type { ExecTracer } from './intercept/exec-tracer.js';
+import { prepareExecSide } from './session-exec.js';
+import { sandboxPasswd } from './launch/passwd.js';
 import { findHostTools } from './launch/host-tools.js';
 import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.js';
 import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { inotifyDescriptor } from './launch/exit-handoff.js';
 import { releaseRunDir } from './launch/run-dirs.js';
-import { prepareTripwires } from './launch/tripwires.js';
-import { bridgeSockets, mountDests, passwdFor, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
-import { spawnPlan, type RunningProcess, type StdioMode } from './launch/spawn.js';
+import { bridgeSockets, pickPassEnv, planLaunch, type LaunchRequest } from './launch/plan.js';
+import { spawnPlan, type RunningProcess } from './launch/spawn.js';
 import { compileNetworkRules } from './net/domain-rules.js';
-import { startEgressProxy, type EgressProxy } from './net/proxy.js';
-import type { CredentialGrant } from './net/credentials.js';
+
 import { credentialEvent, prepareInterception, requestEvent } from './net/interception.js';
-import type { AgentAdapter } from './intercept/adapter.js';
 import { startControlServer, type ControlServer } from './session-control.js';
 import { SessionFilesystem } from './session-fs.js';
 import { Approvals } from './intercept/approvals.js';
-import { startBroker } from './intercept/broker.js';
-import { HookHandler } from './intercept/hook-handler.js';
-import { compileToolRules } from './policy/tool-rules.js';
+import { startPlumbing } from './session-plumbing.js';
+import type { HookHandler } from './intercept/hook-handler.js';
 import { hookTimeoutSeconds } from './intercept/adapters.js';
+import { atDeadline } from './deadline.js';
 import { mark } from './timing.js';
-import type { ReviewedWorktree, SessionWorktree, WorktreeSummary } from './worktree/session-worktree.js';
+import { deferred, type EndReason, type SessionEnd, type SessionOptions } from './session-types.js';
 
-export interface SessionOptions {
-  readonly persona: Persona;
-  readonly personaeHome: string;
-  readonly personaHome: string;
-  readonly runDir: string;
-  readonly workspace: string;
-  readonly command: readonly string[];
-  readonly onBehalfOf: string;
-  readonly userHome: string;
-  /** The persona's credentials with their values; the sandbox sees placeholders (see net/interception.ts). */
-  readonly credentials: readonly CredentialGrant[];
-  /** Extra CAs the proxy trusts for upstream servers (PERSONAE_UPSTREAM_CA), PEM. */
-  readonly upstreamCa?: string;
-  /**
-   * The audit log, or how to open it: then it is opened once the sandbox is
-   * spawned (the sandbox sets itself up meanwhile, its command held until the
-   * go), and events from before are appended then, with their own times.
-   */
-  readonly store: AuditStore | (() => Promise<AuditStore>);
-  readonly stdio: StdioMode;
-  readonly adapter: AgentAdapter;
-  readonly hostMap?: ReadonlyMap<string, { host: string; port?: number }>;
-  readonly env?: NodeJS.ProcessEnv;
-  /** The supervisor exits when the session ends (personae run): keep the kernel's retiring of its file watches off that exit (see launch/exit-handoff.ts). */
-  readonly exitsAfter?: boolean;
-  /** The command waits for go() instead of starting as soon as everything is ready (the app's terminal view gives the PTY its size first). */
-  readonly deferGo?: boolean;
-  /** SIGTERM-to-SIGKILL grace when stopping; at most 2000 ms. */
-  readonly graceMs?: number;
-  readonly sessionId?: string;
-  /** The session runs in a git worktree personae made for it (its workspace is the worktree). */
-  readonly worktree?: SessionWorktree;
-  /** The session reviews another session's worktree (its workspace), read-only. */
-  readonly review?: ReviewedWorktree;
-}
-
-export type EndReason = 'exit' | 'stopped' | 'limit' | 'suspended' | 'failure';
-
-export interface SessionEnd {
-  readonly exitCode: number;
-  readonly reason: EndReason;
-  readonly stop: StopResult | undefined;
-  /** Why the session failed (the first failure), when it did. */
-  readonly failure?: string;
-  /** A worktree session's work, summed up. */
-  readonly worktree?: WorktreeSummary;
-}
-
-export class SessionRefused extends Error {}
-
-/** The sandbox's /etc/passwd (see LaunchRequest.passwd), in the run directory; undefined when the host's cannot be read. */
-function sandboxPasswd(dir: string, personaHome: string): string | undefined {
-  try {
-    const file = path.join(dir, 'passwd');
-    writeFileSync(file, passwdFor(readFileSync('/etc/passwd', 'utf8'), process.getuid?.() ?? -1, personaHome), { mode: 0o644 });
-    return file;
-  } catch {
-    return undefined;
-  }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+export type { EndReason, SessionEnd, SessionOptions } from './session-types.js';
+export { SessionRefused } from './session-types.js';
 
 export class Session {
   readonly id: string;
@@ -238,37 +169,32 @@ export class Session {
     mark('fs prepared');
     const adapterPlan = await o.adapter.prepare({ session: this, dir });
     this.cleanups.push(() => adapterPlan.close());
-    // The persona's command rules, decided by the exec logger at every exec; asked execs are answered here.
-    mark('adapter prepared');
-    const execRules = prepareExecRules(o.persona, dir, adapterPlan.extraPath);
-    const answers = execRules === undefined ? undefined : new ExecAnswers(execRules.answers);
-    if (answers !== undefined) this.cleanups.push(() => answers.close());
     const git = o.worktree ? o.worktree.launch(fsPrep.plan.writable, o.personaeHome) : o.review?.launch();
-    // Denied-read tripwires over every hidden path: attempts on them become fs.read events.
-    // PERSONAE_TRIPWIRES=off leaves them out (the paths are hidden all the same; for comparisons and broken FUSE set-ups).
-    const tripwires = (o.env ?? process.env).PERSONAE_TRIPWIRES === 'off' ? undefined : prepareTripwires(dir, {
-      ctx: { workspace: o.workspace, userHome: o.userHome },
+    // The persona's command rules decided at every exec, the denied-read tripwires, the tracer of both.
+    const exec = prepareExecSide({
+      persona: o.persona,
+      dir,
+      workspace: o.workspace,
+      userHome: o.userHome,
       personaeHome: o.personaeHome,
-      hiddenDirs: fsPrep.hidden,
-      plan: fsPrep.plan,
       personaHome: o.personaHome,
-      binds: [...adapterPlan.roBinds.map((b) => b.dest), ...mountDests(git?.worktreeMounts ?? [])],
-    });
-    mark('tripwires prepared');
-    // A stop kills the logger too: only a failure before any stop is the logger's own.
-    const tracer = new ExecTracer(
-      path.join(dir, 'exec.fifo'),
-      this.emit,
-      (msg) => {
+      env: o.env ?? process.env,
+      fs: fsPrep,
+      extraPath: adapterPlan.extraPath,
+      binds: adapterPlan.roBinds.map((b) => b.dest),
+      worktreeMounts: git?.worktreeMounts ?? [],
+      emit: this.emit,
+      // A stop kills the logger too: only a failure before any stop is the logger's own.
+      onFailure: (msg) => {
         if (this.stopping === undefined) this.fail(msg);
       },
-      {
-        rules: execRules?.compiled.rules,
-        tripwires: tripwires?.trips ?? [],
-        onAsk: (held) => answerHeldExec({ persona: o.persona, approvals: this.approvals, covering: (rule) => this.hooks?.covering(rule) }, held),
-        reply: (id, decision) => answers?.reply(id, decision),
-      },
-    );
+      approvals: () => this.approvals,
+      covering: (rule) => this.hooks?.covering(rule),
+    });
+    const { tracer, answers, tripwires } = exec;
+    const execRules = exec.rules;
+    if (answers !== undefined) this.cleanups.push(() => answers.close());
+    mark('tripwires prepared');
     this.cleanups.push(() => tracer.close());
     // The proxy's and the broker's sockets go in a directory of their own, bound into the sandbox.
     const bridgeDir = path.join(dir, 'bridge');
@@ -319,7 +245,7 @@ export class Session {
     // waits for the "go" below (the exec logger holds it).
     const holdFd = o.exitsAfter && o.stdio.kind !== 'pty' ? inotifyDescriptor(dir) : undefined; // a PTY passes no descriptors
     // The answers FIFO first: once the exec log's FIFO exists, both do.
-    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, [...(execRules ? [execRules.answers] : []), tracer.path], holdFd);
+    this.proc = await spawnPlan(plan, o.stdio, tools.seccomp, exec.fifos, holdFd);
     // The logger opens its FIFO once bwrap is on its way: follow it while the rest starts.
     const tracing = tracer.start();
     tracing.catch(() => undefined); // awaited below, before the go
@@ -328,40 +254,23 @@ export class Session {
     // The hook broker: every agent's tool calls (where the agent has hooks) are decided here.
     this.approvals = new Approvals(this.id, o.persona.name, parseDuration(o.persona.limits.approval_timeout) ?? 300_000);
     this.cleanups.push(() => this.approvals.close());
-    const hooks = new HookHandler({
+    const { hooks, broker, proxy } = await startPlumbing({
       persona: o.persona,
+      workspace: o.workspace,
+      personaHome: o.personaHome,
+      sockets: bridgeSockets(bridgeDir),
+      rules,
+      hostMap: o.hostMap,
+      intercept: await interception.start(),
       emit: this.emit,
-      rules: compileToolRules(o.persona.tools, { workspace: o.workspace, home: o.personaHome }),
       approvals: this.approvals,
       limit: (name, reason) => this.limit(name, reason),
       stop: (reason) => void this.stop(reason),
       onLive: () => this.hooksLive.resolve(),
+      onTelemetry: (p, body) => this.onTelemetry?.(p, body),
     });
     this.hooks = hooks;
-    const sockets = bridgeSockets(bridgeDir);
-    const broker = await startBroker(sockets.broker, {
-      hook: (event, payload) => hooks.handle(event, payload),
-      rejected: (reason, detail) => hooks.reject('broker', reason, detail),
-      otlp: (p, body) => this.onTelemetry?.(p, body),
-    });
-    this.cleanups.push(() => broker.close());
-
-    const intercept = await interception.start();
-    const proxy: EgressProxy = await startEgressProxy({
-      socketPath: sockets.proxy,
-      rules,
-      hostMap: o.hostMap,
-      ...(intercept !== undefined ? { intercept } : {}),
-      onEvent: (a) =>
-        this.emit({
-          kind: 'net.connect',
-          target: `${a.host}:${a.port}`,
-          decision: a.decision,
-          reason: a.reason,
-          detail: { protocol: a.protocol, ...(a.error ? { error: a.error } : {}) },
-        }),
-    });
-    this.cleanups.push(() => proxy.close());
+    this.cleanups.push(() => broker.close(), () => proxy.close());
     mark('proxy started');
     const store = await this.openStore();
     mark('store open');
@@ -437,20 +346,7 @@ export class Session {
   private armLimits(): void {
     const limit = this.options.persona.limits.max_runtime;
     const ms = limit ? parseDuration(limit) : undefined;
-    if (ms === undefined) return;
-    const deadline = Date.now() + ms;
-    // setTimeout holds at most ~24.8 days: re-arm in steps until the deadline.
-    const arm = (): void => {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        this.limit('max_runtime', `limits.max_runtime: ${limit}`);
-        return;
-      }
-      const t = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
-      t.unref();
-      this.cleanups.push(() => clearTimeout(t));
-    };
-    arm();
+    if (limit !== undefined && ms !== undefined) this.cleanups.push(atDeadline(Date.now() + ms, () => this.limit('max_runtime', `limits.max_runtime: ${limit}`)));
   }
 
   /** A limit was reached: record it and stop. */
@@ -511,30 +407,25 @@ export class Session {
     mark('namespace verified');
     // The last exec lines and the last file events land together.
     await Promise.all([tracer.drain(), this.files?.settle()]);
-    if (this.options.worktree === undefined) await this.files?.recordDiffs();
+    // A worktree's own changes are its diff against its base (below); HOME's are recorded either way.
+    await this.files?.recordDiffs({ workspace: this.options.worktree === undefined });
     // A worktree's work is summed up before the placeholders go (the watcher would record their removal meanwhile).
     const worktree = await this.options.worktree?.conclude(this.emit, this.files?.prepared.hidden ?? [], (this.files?.changedCount ?? 1) > 0);
     this.files?.release();
     mark('tracer drained');
-    if (worktree?.files_changed !== undefined) {
+    // The store may be closed under us (its owner is shutting down): the session still ends.
+    const quietly = (fn: () => unknown): void => {
       try {
-        this.store?.updateWorktree(this.id, { files_changed: worktree.files_changed });
+        fn();
       } catch {
-        // the store was closed under us (see below)
+        // see above
       }
-    }
+    };
+    if (worktree?.files_changed !== undefined) quietly(() => this.store?.updateWorktree(this.id, { files_changed: worktree.files_changed }));
     this.emit({ kind: 'session.end', target: this.id, reason: this.endReason, detail: { exit_code: exitCode, ...(worktree ? { worktree } : {}) } });
-    try {
-      this.store?.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() });
-    } catch {
-      // the store was closed under us (its owner is shutting down): the session still ends
-    }
+    quietly(() => this.store?.endSession(this.id, { exit_code: exitCode, end_reason: this.endReason, ended_at: new Date().toISOString() }));
     await this.cleanup();
-    try {
-      this.store?.flush();
-    } catch {
-      // as above
-    }
+    quietly(() => this.store?.flush());
     mark('cleaned up');
     this.resolveEnd({
       exitCode, reason: this.endReason, stop: this.stopResult,

@@ -9,3 +9,4 @@ export function mark(label: string): void {
 if (enabled) process.once('exit', () => mark(`exit (rss ${process.memoryUsage().rss >> 20} MB, heap ${process.memoryUsage().heapUsed >> 20} MB)`));
 
 export const timingEnabled = enabled && t0 > 0;
+

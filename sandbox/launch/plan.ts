@@ -278,17 +278,6 @@ export function planLaunch(req: LaunchRequest): LaunchPlan {
   return { argv, env: sandboxEnv(req), cwd: path.dirname(req.workspace) };
 }
 
-/** The host's /etc/passwd with the entry of `uid` (every one, should there be several) pointing at `home`. */
-export function passwdFor(hostPasswd: string, uid: number, home: string): string {
-  return hostPasswd
-    .split('\n')
-    .map((line) => {
-      const f = line.split(':');
-      return f.length >= 7 && f[2] === String(uid) ? [f[0], f[1], f[2], f[3], f[4], home, f[6]].join(':') : line;
-    })
-    .join('\n');
-}
-
 /** The destinations of a list of bwrap mount arguments (`--bind SRC DEST`, `--tmpfs DEST`, ...). */
 export function mountDests(args: readonly string[]): string[] {
   const two = new Set(['--bind', '--ro-bind', '--bind-try', '--ro-bind-try', '--dev-bind', '--dev-bind-try', '--symlink']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { passwdFor } from '../../sandbox/launch/plan.js';
+import { passwdFor } from '../../sandbox/launch/passwd.js';
 
 describe("the sandbox's /etc/passwd", () => {
   it("points the user's entry at the persona's HOME, and leaves the rest as it is", () => {
