@@ -218,3 +218,15 @@ export function countEvents(db: string): number {
     conn.close();
   }
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A bounded wait for a condition judged from outside: true once it holds, false when `timeoutMs` ran out. */
+export async function until(probe: () => boolean, timeoutMs: number, stepMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (probe()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(stepMs);
+  }
+}

@@ -5,19 +5,8 @@
 // cannot be pushed into any terminal (TIOCSTI), and without personae's own
 // PTY the sandbox still has no controlling terminal at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, CLI, makeHome, processesMatching, testUsers, type Home } from './harness.js';
+import { cli, CLI, makeHome, processesMatching, testUsers, type Home, sleep, until } from './harness.js';
 import { openScreen, type Screen } from './screen.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(probe: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > end) return false;
-    await sleep(25);
-  }
-  return true;
-}
 
 describe.each(testUsers())('job control in an interactive shell ($label)', (as) => {
   let h: Home;

@@ -3,18 +3,7 @@
 import { spawn } from 'node:child_process';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audit, CLI, makeHome, processesMatching, type Home } from './harness.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(probe: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > end) return false;
-    await sleep(25);
-  }
-  return true;
-}
+import { audit, CLI, makeHome, processesMatching, type Home, sleep, until } from './harness.js';
 
 describe('terminals and Ctrl-C', () => {
   let h: Home;

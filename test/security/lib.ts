@@ -9,7 +9,7 @@ import path from 'node:path';
 import { audit, cli, makeHome, ROOT, type CliResult, type Home, type RunAs } from '../integration/harness.js';
 import type { AuditEvent } from '../../sandbox/audit/event.js';
 
-export { audit, cli, makeHome, processesMatching, startRun, testServer, testUsers, ROOT, type Home, type RunAs, type TestServer } from '../integration/harness.js';
+export { audit, cli, makeHome, processesMatching, startRun, testServer, testUsers, until, ROOT, type Home, type RunAs, type TestServer } from '../integration/harness.js';
 
 /**
  * A throw-away PERSONAE_HOME whose base directory is VISIBLE inside the
@@ -203,15 +203,6 @@ export function filesContaining(dir: string, needle: string, limit = 5000): stri
   return hits;
 }
 
-/** A bounded wait for a condition judged from outside. */
-export async function until(probe: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (probe()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
 
 /** A random marker number, unique enough for pgrep within one run. */
 export function marker(): string {
