@@ -328,7 +328,10 @@ describe('personae serve exports when OTEL_EXPORTER_OTLP_ENDPOINT is set', () =>
       const r = await cli(h, ['run', 'busy', '--', 'true']);
       const session = /session ([0-9a-f-]{36})/.exec(r.stderr)?.[1] ?? '';
       await waitFor('the session in the receiver', () => rx.spans().some((sp) => sp.attributes['gen_ai.agent.id'] === session));
-      expect(rx.logs().filter((l) => l.attributes['personae.session'] === session).length).toBe((await audit(h, ['--session', session])).length);
+      // Logs and traces are shipped apart: the logs may land a batch after the span.
+      const recorded = (await audit(h, ['--session', session])).length;
+      await waitFor('every event as a log record', () => rx.logs().filter((l) => l.attributes['personae.session'] === session).length >= recorded);
+      expect(rx.logs().filter((l) => l.attributes['personae.session'] === session).length).toBe(recorded);
       s.child.kill('SIGTERM');
       expect(await s.exited).toBe(0);
 
