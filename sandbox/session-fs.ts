@@ -98,6 +98,7 @@ export class SessionFilesystem {
       remount: o.tools.remount,
       emptyInside: INSIDE.emptyFile,
       pid: o.sandboxPid,
+      onWatchError: (dir, message) => o.fail(`could not watch ${dir} for the host's changes, so a denied path created or replaced there would show inside the sandbox: ${message}`),
       onReport: (r) => {
         if (!r.ok) {
           o.fail(`could not hide ${r.path} again inside the sandbox after it changed on the host: ${r.error ?? 'unknown error'}`);

@@ -13,7 +13,7 @@ import type { ExecTracer } from './intercept/exec-tracer.js';
 import { prepareExecSide } from './session-exec.js';
 import { sandboxPasswd } from './launch/passwd.js';
 import { findHostTools } from './launch/host-tools.js';
-import { findSandboxInit, stopNamespace, type StopResult } from './launch/pidns.js';
+import { findSandboxInit, isZombie, stopNamespace, type StopResult } from './launch/pidns.js';
 import { SANDBOX_BRIDGES, watchBridges } from './launch/bridge-watch.js';
 import { inotifyDescriptor } from './launch/exit-handoff.js';
 import { releaseRunDir } from './launch/run-dirs.js';
@@ -311,7 +311,17 @@ export class Session {
       // Go: every write is watched and the session can be stopped; the agent's command may start.
       this.proc?.kill('SIGUSR1');
       mark('control ready');
-      void this.findNamespace().then(() => files.sandboxKnown());
+      // The mount guard joins the sandbox's mount namespace once it is set up (its command has
+      // started). A sandbox still running whose processes cannot be found is not guarded: fail closed.
+      void this.findNamespace(30_000).then(async () => {
+        const root = this.proc?.pid;
+        if (this.init === undefined) {
+          if (root !== undefined && !isZombie(root) && this.stopping === undefined) this.fail("the sandbox's processes could not be found: personae can neither keep its hiding mounts in place nor stop it by its pid namespace");
+          return;
+        }
+        await tracer.whenStarted;
+        files.sandboxKnown();
+      });
       this.armLimits();
       this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, SANDBOX_BRIDGES, (b) =>
         this.emit({
@@ -335,9 +345,9 @@ export class Session {
   }
 
   /** Records the sandbox's pid namespace (from its init, bwrap's child) so stop can find every member. */
-  private async findNamespace(): Promise<void> {
+  private async findNamespace(timeoutMs?: number): Promise<void> {
     const root = this.proc?.pid;
-    const found = root === undefined ? undefined : await findSandboxInit(root);
+    const found = root === undefined ? undefined : await findSandboxInit(root, timeoutMs);
     if (found === undefined) return;
     this.ns = found.ns;
     this.init = found.init;

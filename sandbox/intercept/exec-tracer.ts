@@ -60,6 +60,11 @@ export class ExecTracer {
   private finished = false;
   /** The agent's command has started (its exec is the first line). */
   started = false;
+  private markStarted: () => void = () => undefined;
+  /** Resolves once the agent's command has started (the sandbox is set up), or the log has ended. */
+  readonly whenStarted: Promise<void> = new Promise((resolve) => {
+    this.markStarted = resolve;
+  });
 
   private readonly rules: readonly ExecRule[];
   private readonly tripwires: readonly TripRoot[];
@@ -96,6 +101,7 @@ export class ExecTracer {
     const stream = createReadStream(this.path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
     this.stream = stream;
     this.done = new Promise((resolve) => {
+      stream.on('close', () => this.markStarted());
       stream.on('data', (chunk: string | Buffer) => this.chunk(String(chunk)));
       stream.on('end', () => {
         this.chunk('\n');
@@ -128,6 +134,7 @@ export class ExecTracer {
 
   private record(r: ExecRecord): void {
     this.started = true;
+    this.markStarted();
     const v = r.verdict;
     // personae's own helper inside the sandbox (the hook command) is not the agent's command.
     if (v.kind === 'allow' && r.path.startsWith(`${INSIDE.runDir}/`)) return;

@@ -36,6 +36,8 @@ export interface MountGuardOptions {
   /** A process in the sandbox (its mount namespace), once known. */
   readonly pid: () => number | undefined;
   readonly onReport: (r: GuardReport) => void;
+  /** A directory could not be watched for another reason than being unreadable (inotify's limits, say): the host's changes there would go unseen. */
+  readonly onWatchError: (dir: string, message: string) => void;
 }
 
 interface Watched {
@@ -68,6 +70,8 @@ export class MountGuard {
   private readonly watched: Watched[] = [];
   private closed = false;
   private remounter: Remounter | undefined;
+  private running = false;
+  private readonly unwatched: Array<[string, string]> = [];
 
   constructor(private readonly o: MountGuardOptions) {}
 
@@ -82,6 +86,8 @@ export class MountGuard {
 
   /** Starts the helper and checks every path now (once the sandbox runs: anything changed before its pid was known). */
   checkAll(): void {
+    this.running = true;
+    for (const [dir, message] of this.unwatched.splice(0)) this.o.onWatchError(dir, message);
     const pid = this.o.pid();
     if (pid !== undefined && this.watched.length > 0) this.helper(pid);
     for (const w of this.watched) void this.check(w);
@@ -91,6 +97,12 @@ export class MountGuard {
     this.closed = true;
     for (const w of this.watched) w.watcher?.close();
     this.remounter?.close();
+  }
+
+  /** Reported once the sandbox runs (a failure before it is spawned could not stop it). */
+  private watchError(dir: string, message: string): void {
+    if (this.running) this.o.onWatchError(dir, message);
+    else this.unwatched.push([dir, message]);
   }
 
   private helper(pid: number): Remounter {
@@ -111,8 +123,11 @@ export class MountGuard {
         if (name === null || name === next || name === path.basename(dir)) void this.check(w);
       });
       w.watcher.on('error', () => void this.check(w));
-    } catch {
-      w.watcher = undefined; // unreadable directory: nothing the host does there can be seen, nor hidden again
+    } catch (e) {
+      w.watcher = undefined;
+      const code = (e as NodeJS.ErrnoException).code;
+      // An unreadable directory (or one gone meanwhile): personae, the sandbox's own user, cannot list it either.
+      if (code !== 'EACCES' && code !== 'ENOENT') this.watchError(dir, (e as Error).message);
     }
   }
 

@@ -128,7 +128,7 @@ export async function findSandboxInit(root: number, timeoutMs = 3000): Promise<{
   const own = pidNamespace(process.pid);
   let found: { ns: string; init: number } | undefined;
   await waitFor(() => {
-    if (pidNamespace(root) === undefined) return true; // the whole chain is gone: nothing to find
+    if (isZombie(root)) return true; // the whole chain is gone (or ending): nothing to find
     const queue = [root];
     while (queue.length > 0) {
       const p = queue.shift() as number;
