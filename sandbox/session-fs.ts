@@ -139,8 +139,17 @@ export class SessionFilesystem {
     await Promise.race([watcher.ready, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
-  /** The sandbox runs and its pid is known: start hiding again what the host changes (and catch up). */
-  sandboxKnown(): void {
+  /**
+   * The sandbox's processes were looked for. Once its command has started (the sandbox is set
+   * up), start hiding again what the host changes, and catch up. A sandbox still running whose
+   * processes were not found cannot be guarded: fail closed.
+   */
+  async sandboxFound(init: number | undefined, running: boolean, commandStarted: Promise<void>): Promise<void> {
+    if (init === undefined) {
+      if (running) this.o.fail("the sandbox's processes could not be found: personae can neither keep its hiding mounts in place nor stop it by its pid namespace");
+      return;
+    }
+    await commandStarted;
     this.guard.checkAll();
   }
 

@@ -307,21 +307,12 @@ export class Session {
     await adapterPlan.started?.(this);
     await tracing;
     answers?.open();
+    const root = this.proc.pid;
     this.goNow = () => {
       // Go: every write is watched and the session can be stopped; the agent's command may start.
       this.proc?.kill('SIGUSR1');
       mark('control ready');
-      // The mount guard joins the sandbox's mount namespace once it is set up (its command has
-      // started). A sandbox still running whose processes cannot be found is not guarded: fail closed.
-      void this.findNamespace(30_000).then(async () => {
-        const root = this.proc?.pid;
-        if (this.init === undefined) {
-          if (root !== undefined && !isZombie(root) && this.stopping === undefined) this.fail("the sandbox's processes could not be found: personae can neither keep its hiding mounts in place nor stop it by its pid namespace");
-          return;
-        }
-        await tracer.whenStarted;
-        files.sandboxKnown();
-      });
+      void this.findNamespace(30_000).then(() => files.sandboxFound(this.init, this.stopping === undefined && !isZombie(root), tracer.whenStarted));
       this.armLimits();
       this.stopBridgeWatch = watchBridges(() => this.init, () => tracer.started, SANDBOX_BRIDGES, (b) =>
         this.emit({
